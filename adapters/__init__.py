@@ -1,0 +1,1 @@
+"""Chat adapters: thin translations between a platform and paperbot's core."""

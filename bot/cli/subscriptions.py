@@ -1,0 +1,109 @@
+"""`paperbot subscribe | subscriptions | unsubscribe`: manage subscriptions from a shell."""
+
+from __future__ import annotations
+
+import click
+
+from bot.cli.context import UsageFailure, cli_context, echo_json, run_async
+from bot.models import AddressError, Destination, Schedule, ScheduleError, Tenant
+from bot.store import DuplicateSubscription
+
+
+def _destination(text: str) -> Destination:
+    try:
+        return Destination.parse(text)
+    except AddressError as exc:
+        raise UsageFailure(str(exc)) from None
+
+
+@click.command()
+@click.option("--channel", "channel", required=True, help="Destination, e.g. slack:T1:C2.")
+@click.option("--digest", default=None, help="daily@HH:MM or weekly@mon@HH:MM (default: instant).")
+@click.option("--instant", is_flag=True, help="Post each match on the next delivery cycle.")
+@click.option(
+    "--tz", default=None, help="IANA time zone of the digest (default: delivery.timezone)."
+)
+@click.argument("query")
+@run_async
+async def subscribe(
+    channel: str, digest: str | None, instant: bool, tz: str | None, query: str
+) -> None:
+    """Subscribe a channel (or a user, platform:ws:@user) to QUERY.
+
+    The new subscription id is printed alone on the last line.
+    """
+    ctx = cli_context()
+    settings = ctx.settings()
+    destination = _destination(channel)
+    if instant and digest:
+        raise UsageFailure("--instant and --digest exclude each other")
+    try:
+        schedule = Schedule.parse(digest or "instant", tz or settings.delivery.timezone)
+    except ScheduleError as exc:
+        raise UsageFailure(str(exc)) from None
+    query = query.strip()
+    if not query:
+        raise UsageFailure("the query is empty")
+    async with ctx.store() as store:
+        try:
+            sub = await store.add_subscription(destination, query, schedule, created_by="cli")
+        except DuplicateSubscription as exc:
+            raise UsageFailure(str(exc)) from None
+    click.echo(
+        f"subscribed {sub.destination} to {sub.query!r} ({sub.schedule}, {sub.schedule.tz})",
+        err=True,
+    )
+    click.echo(sub.id)
+
+
+@click.command()
+@click.option("--channel", "channel", default=None, help="Only this destination.")
+@click.option("--workspace", default=None, help="Only this workspace, e.g. slack:T1.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@run_async
+async def subscriptions(channel: str | None, workspace: str | None, as_json: bool) -> None:
+    """List subscriptions (all workspaces unless --channel or --workspace)."""
+    ctx = cli_context()
+    destination = _destination(channel) if channel else None
+    try:
+        tenant = Tenant.parse(workspace) if workspace else None
+    except AddressError as exc:
+        raise UsageFailure(str(exc)) from None
+    async with ctx.store() as store:
+        if destination is not None:
+            subs = await store.list_subscriptions(destination.tenant, destination)
+        elif tenant is not None:
+            subs = await store.list_subscriptions(tenant)
+        else:
+            subs = sorted(
+                [s async for s in store.iter_subscriptions()],
+                key=lambda s: (str(s.destination), s.created_at),
+            )
+    for sub in subs:
+        if as_json:
+            echo_json(sub.to_dict())
+        else:
+            state = f"  [paused: {sub.paused_reason or 'by request'}]" if sub.paused else ""
+            click.echo(f"{sub.id}  {sub.destination}  {sub.schedule}  {sub.query}{state}")
+    if not subs and not as_json:
+        click.echo("no subscriptions", err=True)
+
+
+@click.command()
+@click.argument("sub_id")
+@run_async
+async def unsubscribe(sub_id: str) -> None:
+    """Remove the subscription SUB_ID (an operator command: any workspace)."""
+    ctx = cli_context()
+    async with ctx.store() as store:
+        found = None
+        async for sub in store.iter_subscriptions():
+            if sub.id == sub_id:
+                found = sub
+                break
+        if found is None or not await store.remove_subscription(found.tenant, sub_id):
+            raise UsageFailure(f"no subscription with id {sub_id!r}")
+    click.echo(f"removed {sub_id} ({found.destination}: {found.query!r})")
+
+
+COMMANDS = [subscribe, subscriptions, unsubscribe]
