@@ -1,0 +1,166 @@
+"""`paperbot check-config`, `subscribe`, `subscriptions`, `unsubscribe` on both backends."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def cli(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Invoke the CLI against a fresh store of each backend."""
+    if request.param == "redis":
+        url = request.getfixturevalue("redis_url")
+        import redis
+
+        redis.Redis.from_url(url).flushdb()
+        monkeypatch.setenv("PAPERBOT_STORE__URL", url)
+    else:
+        monkeypatch.delenv("PAPERBOT_STORE__URL", raising=False)
+    runner = CliRunner()
+
+    def invoke(*args: str) -> tuple[int, str, str]:
+        result = runner.invoke(main, ["--data-dir", str(tmp_path), *args])
+        return result.exit_code, result.stdout, result.stderr
+
+    yield invoke
+    if request.param == "redis":
+        redis.Redis.from_url(url).flushdb()
+
+
+def test_help_lists_commands() -> None:
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    for name in ("check-config", "subscribe", "subscriptions", "unsubscribe"):
+        assert name in result.stdout
+
+
+def test_check_config_prints_masked_settings(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('[slack]\nbot_token = "xoxb-secret"\n')
+    result = CliRunner().invoke(main, ["check-config", str(path)])
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    assert shown["slack"]["bot_token"] == "**********"
+    assert "xoxb-secret" not in result.output
+
+
+def test_check_config_example_file() -> None:
+    result = CliRunner().invoke(main, ["check-config", str(ROOT / "config.example.toml")])
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("[store]\nurl = 'ftp://x'\n", "store.url"),
+        ("[delivery]\ntimezone = 'Nowhere/City'\n", "delivery.timezone"),
+        ("[slak]\nbot_token = 'x'\n", "slak"),
+    ],
+)
+def test_check_config_bad_file_exit_2(tmp_path: Path, text: str, key: str) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    result = CliRunner().invoke(main, ["check-config", str(path)])
+    assert result.exit_code == 2
+    assert key in result.stderr
+
+
+def test_global_config_option_is_validated(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text("[store]\nurl = 'ftp://x'\n")
+    result = CliRunner().invoke(main, ["--config", str(path), "subscriptions"])
+    assert result.exit_code == 2
+    assert "store.url" in result.stderr
+
+
+def test_subscribe_list_unsubscribe(cli) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = cli("subscribe", "--channel", "slack:T1:C2", "diffusion robot*")
+    assert code == 0
+    sub_id = out.strip().splitlines()[-1]
+    assert 4 <= len(sub_id) <= 8 and sub_id.isalnum()
+
+    code, out, _ = cli(
+        "subscribe",
+        "--channel",
+        "discord:G1:C9",
+        "--digest",
+        "daily@07:30",
+        "--tz",
+        "Europe/Berlin",
+        '"domain generalization" -survey',
+    )
+    assert code == 0
+    digest_id = out.strip().splitlines()[-1]
+
+    code, out, _ = cli("subscriptions", "--json")
+    assert code == 0
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert {r["id"] for r in rows} == {sub_id, digest_id}
+    digest = next(r for r in rows if r["id"] == digest_id)
+    assert digest["schedule"] == "daily@07:30" and digest["tz"] == "Europe/Berlin"
+    assert digest["query"] == '"domain generalization" -survey'
+
+    code, out, _ = cli("subscriptions", "--channel", "slack:T1:C2")
+    assert code == 0 and sub_id in out and digest_id not in out
+
+    code, out, _ = cli("unsubscribe", sub_id)
+    assert code == 0
+    code, out, _ = cli("subscriptions", "--json")
+    assert [json.loads(line)["id"] for line in out.splitlines()] == [digest_id]
+
+    code, _, err = cli("unsubscribe", sub_id)
+    assert code == 2 and "no subscription" in err
+
+
+def test_subscription_survives_a_new_process_on_sqlite(tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(
+        main, ["--data-dir", str(tmp_path), "subscribe", "--channel", "console:default:lab", "x"]
+    )
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "paperbot.db").exists()
+    listed = runner.invoke(main, ["--data-dir", str(tmp_path), "subscriptions"])
+    assert result.stdout.strip() in listed.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--channel", "slak:T1:C2", "x"], "unknown platform"),
+        (["--channel", "slack:T1", "x"], "platform:workspace:channel"),
+        (["--channel", "slack:T1:C2", "--digest", "hourly", "x"], "unknown schedule"),
+        (
+            ["--channel", "slack:T1:C2", "--digest", "daily@09:00", "--tz", "Mars/X", "x"],
+            "time zone",
+        ),
+        (["--channel", "slack:T1:C2", "   "], "empty"),
+        (["--channel", "slack:T1:C2", "--instant", "--digest", "daily", "x"], "exclude"),
+    ],
+)
+def test_subscribe_rejects_bad_input(cli, args: list[str], message: str) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = cli("subscribe", *args)
+    assert code == 2
+    assert message in err
+
+
+def test_duplicate_subscription_is_refused(cli) -> None:  # type: ignore[no-untyped-def]
+    assert cli("subscribe", "--channel", "slack:T1:C2", "gan")[0] == 0
+    code, _, err = cli("subscribe", "--channel", "slack:T1:C2", "gan")
+    assert code == 2 and "already has subscription" in err
+
+
+def test_unreachable_redis_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PAPERBOT_STORE__URL", "redis://127.0.0.1:1/0")
+    result = CliRunner().invoke(main, ["--data-dir", str(tmp_path), "subscriptions"])
+    assert result.exit_code == 1
+    assert "cannot reach the store" in result.stderr
