@@ -351,18 +351,28 @@ class Hit:
 
 
 @dataclass(frozen=True, slots=True)
+class SearchHit:
+    """A paper found by a search, with its relevance score (higher is better)."""
+
+    paper_id: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
 class OutboxEntry:
     """One paper waiting to be posted to one destination, on behalf of subscriptions.
 
     `id` is assigned by the store on enqueue (0 before). `due_at` is when it may be
     delivered (now for instant, the digest time for digests). `lease_until` is set
-    while a delivery worker holds it.
+    while a delivery worker holds it. `terms` are the query terms that matched (for
+    highlighting on the card).
     """
 
     destination: Destination
     paper_id: str
     subscription_ids: tuple[str, ...]
     due_at: datetime
+    terms: tuple[str, ...] = ()
     id: int = 0
     attempts: int = 0
     lease_until: datetime | None = None

@@ -1,0 +1,182 @@
+"""Subscription commands: subscribe, unsubscribe, subscriptions, pause, resume,
+follow, unfollow, following, digest."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.commands.args import Args
+from bot.messages import Command, Reply, error
+from bot.models import Destination, Schedule, Subscription
+from bot.query import parse
+from bot.store import DuplicateSubscription
+
+if TYPE_CHECKING:
+    from bot.commands.core import Core, Handler
+
+NO_PERMISSION = "Only people who may manage this channel can change its subscriptions."
+
+
+def _schedule(core: Core, args: Args, default: str) -> Schedule:
+    digest = args.options.get("digest")
+    if digest and "instant" in args.flags:
+        raise ValueError("--instant and --digest exclude each other")
+    spec = "instant" if "instant" in args.flags else digest or default
+    return Schedule.parse(spec, args.options.get("tz") or core.timezone)
+
+
+def _describe(sub: Subscription) -> str:
+    mode = str(sub.schedule) + (f" {sub.schedule.tz}" if sub.schedule.kind != "instant" else "")
+    state = f" — paused: {sub.paused_reason or 'by request'}" if sub.paused else ""
+    return f"`{sub.id}` {sub.query}  ({mode}){state}"
+
+
+async def _create(
+    core: Core, command: Command, args: Args, dest: Destination, default: str
+) -> Reply:
+    if not args.rest.strip():
+        return error('Say what to look for, e.g. /papers subscribe "diffusion policy" -survey')
+    parse(args.rest)  # validates: raises QueryError with a message and column
+    try:
+        schedule = _schedule(core, args, default)
+    except ValueError as exc:
+        return error(str(exc))
+    try:
+        sub = await core.store.add_subscription(
+            dest, args.rest.strip(), schedule, command.actor.user
+        )
+    except DuplicateSubscription as exc:
+        return error(f"Already subscribed: {_describe(exc.existing)}")
+    what = "Following" if dest.is_user else "Subscribed this channel to"
+    return Reply(
+        text=f"{what} {sub.query} ({sub.schedule}, {sub.schedule.tz}) as `{sub.id}`.",
+        ephemeral=dest.is_user,
+    )
+
+
+async def subscribe(core: Core, command: Command, args: Args) -> Reply:
+    """Subscribe the channel the command was typed in."""
+    if not command.actor.is_admin:
+        return error(NO_PERMISSION)
+    return await _create(core, command, args, command.destination, "instant")
+
+
+async def follow(core: Core, command: Command, args: Args) -> Reply:
+    """Follow a query by direct message (daily digest by default)."""
+    return await _create(
+        core, command, args, command.actor_destination, f"daily@{core.digest_time}"
+    )
+
+
+async def _owned(
+    core: Core, command: Command, args: Args, dest: Destination
+) -> Subscription | Reply:
+    sub_id = args.rest.strip()
+    if not sub_id:
+        return error(f"Which one? Give the id, e.g. /papers {args.name} s7k2p")
+    sub = await core.store.get_subscription(command.tenant, sub_id)
+    if sub is None:
+        return error(f"No subscription `{sub_id}` in this workspace.")
+    if sub.destination != dest:
+        where = "your follows" if dest.is_user else "this channel"
+        return error(f"`{sub_id}` is not one of {where}; run this where it posts.")
+    return sub
+
+
+async def _channel_change(core: Core, command: Command, args: Args) -> Subscription | Reply:
+    if not command.actor.is_admin:
+        return error(NO_PERMISSION)
+    return await _owned(core, command, args, command.destination)
+
+
+async def unsubscribe(core: Core, command: Command, args: Args) -> Reply:
+    """Remove a subscription of this channel."""
+    sub = await _channel_change(core, command, args)
+    if isinstance(sub, Reply):
+        return sub
+    await core.store.remove_subscription(command.tenant, sub.id)
+    return Reply(text=f"Unsubscribed `{sub.id}` ({sub.query}).", ephemeral=False)
+
+
+async def unfollow(core: Core, command: Command, args: Args) -> Reply:
+    """Remove one of the actor's follows."""
+    sub = await _owned(core, command, args, command.actor_destination)
+    if isinstance(sub, Reply):
+        return sub
+    await core.store.remove_subscription(command.tenant, sub.id)
+    return Reply(text=f"Unfollowed `{sub.id}` ({sub.query}).")
+
+
+async def _pause(core: Core, command: Command, args: Args, paused: bool) -> Reply:
+    sub = await _channel_change(core, command, args)
+    if isinstance(sub, Reply):
+        return sub
+    if sub.paused == paused:
+        return error(f"`{sub.id}` is already {'paused' if paused else 'running'}.")
+    reason = f"paused by {command.actor.name or command.actor.user}" if paused else None
+    await core.store.set_paused(command.tenant, sub.id, paused, reason)
+    verb = "Paused" if paused else "Resumed"
+    return Reply(text=f"{verb} `{sub.id}` ({sub.query}).", ephemeral=False)
+
+
+async def pause(core: Core, command: Command, args: Args) -> Reply:
+    """Pause a subscription of this channel."""
+    return await _pause(core, command, args, True)
+
+
+async def resume(core: Core, command: Command, args: Args) -> Reply:
+    """Resume a paused subscription of this channel."""
+    return await _pause(core, command, args, False)
+
+
+async def _listing(core: Core, command: Command, dest: Destination, empty: str) -> Reply:
+    subs = await core.store.list_subscriptions(command.tenant, dest)
+    if not subs:
+        return Reply(text=empty)
+    title = "Your follows:" if dest.is_user else "Subscriptions of this channel:"
+    return Reply(text=title, lines=tuple(_describe(s) for s in subs))
+
+
+async def subscriptions(core: Core, command: Command, args: Args) -> Reply:
+    """List this channel's subscriptions."""
+    return await _listing(
+        core,
+        command,
+        command.destination,
+        "This channel has no subscriptions. "
+        "Try /papers subscribe QUERY (and /papers preview QUERY first).",
+    )
+
+
+async def following(core: Core, command: Command, args: Args) -> Reply:
+    """List the actor's follows."""
+    return await _listing(
+        core,
+        command,
+        command.actor_destination,
+        'You follow nothing yet. Try /papers follow author:"Chelsea Finn".',
+    )
+
+
+async def digest(core: Core, command: Command, args: Args) -> Reply:
+    """Make this channel's pending digest due now."""
+    if not command.actor.is_admin:
+        return error(NO_PERMISSION)
+    moved = await core.store.reschedule(command.destination, core.clock())
+    if not moved:
+        return Reply(text="Nothing is waiting for this channel's digest.")
+    noun = "paper" if moved == 1 else "papers"
+    return Reply(text=f"{moved} pending {noun} will be posted in the next delivery cycle.")
+
+
+HANDLERS: dict[str, Handler] = {
+    "subscribe": subscribe,
+    "unsubscribe": unsubscribe,
+    "subscriptions": subscriptions,
+    "pause": pause,
+    "resume": resume,
+    "follow": follow,
+    "unfollow": unfollow,
+    "following": following,
+    "digest": digest,
+}

@@ -1,0 +1,202 @@
+"""Outbox -> adapters: batching, digests, pacing, retries, and pausing dead channels.
+
+One cycle leases every due entry, groups them by destination and posts each group as
+messages of at most `max_per_post` cards (the first message says how many follow;
+the rest go in its thread). An entry is acked only after its adapter confirmed the
+post, so a crash between lease and ack re-delivers after the lease expires and
+loses nothing. Rate limits wait as long as the platform asks; passing errors back off
+exponentially; permanent errors (channel gone, bot removed) pause the destination's
+subscriptions with the reason, visible in `/papers subscriptions`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from adapters.base import ChatAdapter, DeliveryError, PermanentDeliveryError, RateLimited
+from bot.cards import card_for
+from bot.messages import Card, MessageRef, Reply
+from bot.models import Destination, OutboxEntry, Subscription, utcnow
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = 3600.0
+
+
+@dataclass
+class DeliveryReport:
+    """What one cycle did."""
+
+    posted: int = 0
+    messages: int = 0
+    retried: int = 0
+    dropped: int = 0
+    paused: list[str] = field(default_factory=list)
+
+
+def backoff(attempts: int) -> float:
+    """Seconds to wait after the `attempts`-th failure: 30 s doubling, capped, jittered."""
+    base = min(30.0 * 2 ** max(attempts - 1, 0), MAX_BACKOFF)
+    return base * random.uniform(0.8, 1.2)
+
+
+class Delivery:
+    """Posts due outbox entries through the adapter of each destination's platform."""
+
+    def __init__(
+        self,
+        store: Store,
+        adapters: Mapping[str, ChatAdapter],
+        *,
+        max_per_post: int = 5,
+        lease_seconds: float = 300,
+        pacing: float = 1.0,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.store = store
+        self.adapters = adapters
+        self.max_per_post = max_per_post
+        self.lease_seconds = lease_seconds
+        self.pacing = pacing
+        self.clock = clock
+        self._last_post: dict[Destination, float] = {}
+
+    async def run_once(self, batch: int = 1000) -> DeliveryReport:
+        """Deliver everything due now; returns what happened."""
+        report = DeliveryReport()
+        while True:
+            now = self.clock()
+            entries = await self.store.lease(now, self.lease_seconds, limit=batch)
+            if not entries:
+                return report
+            groups: dict[Destination, list[OutboxEntry]] = {}
+            for entry in entries:
+                groups.setdefault(entry.destination, []).append(entry)
+            for destination, group in groups.items():
+                await self._deliver(destination, group, now, report)
+            if len(entries) < batch:
+                return report
+
+    async def _deliver(
+        self,
+        destination: Destination,
+        entries: list[OutboxEntry],
+        now: datetime,
+        report: DeliveryReport,
+    ) -> None:
+        adapter = self.adapters.get(destination.platform)
+        if adapter is None:
+            error = f"no {destination.platform} adapter is configured"
+            for entry in entries:
+                await self.store.retry(entry.id, now + timedelta(seconds=MAX_BACKOFF), error)
+            report.retried += len(entries)
+            return
+        live, dead, digest = await self._live_entries(destination, entries)
+        if dead:
+            await self.store.ack([e.id for e in dead])
+            report.dropped += len(dead)
+        papers = await self.store.get_papers([e.paper_id for e in live])
+        missing = [e for e in live if e.paper_id not in papers]
+        if missing:
+            log.warning("dropping %d outbox entries of unknown papers", len(missing))
+            await self.store.ack([e.id for e in missing])
+            report.dropped += len(missing)
+        live = [e for e in live if e.paper_id in papers]
+        cards = [card_for(papers[e.paper_id], e.terms, e.subscription_ids) for e in live]
+        chunks = [
+            (live[i : i + self.max_per_post], cards[i : i + self.max_per_post])
+            for i in range(0, len(live), self.max_per_post)
+        ]
+        thread: MessageRef | None = None
+        for index, (chunk, chunk_cards) in enumerate(chunks):
+            reply = self._reply(chunk_cards, len(cards), index, digest)
+            try:
+                await self._pace(destination)
+                ref = await adapter.send(destination, reply, thread)
+            except RateLimited as exc:
+                await self._retry_rest(chunks[index:], now, exc.retry_after, str(exc), report)
+                return
+            except PermanentDeliveryError as exc:
+                paused = await self.store.pause_destination(destination, exc.reason)
+                log.warning("pausing %s (%d subscriptions): %s", destination, paused, exc.reason)
+                report.paused.append(f"{destination}: {exc.reason}")
+                rest = [e.id for c, _ in chunks[index:] for e in c]
+                await self.store.ack(rest)
+                report.dropped += len(rest)
+                return
+            except Exception as exc:  # adapter bugs and passing errors alike: retry later
+                if not isinstance(exc, DeliveryError):
+                    log.exception("adapter %s failed posting to %s", adapter.platform, destination)
+                delay = backoff(max(e.attempts for e in chunk))
+                await self._retry_rest(chunks[index:], now, delay, repr(exc), report)
+                return
+            thread = thread or ref
+            await self.store.ack([e.id for e in chunk])
+            report.posted += len(chunk)
+            report.messages += 1
+
+    async def _live_entries(
+        self, destination: Destination, entries: list[OutboxEntry]
+    ) -> tuple[list[OutboxEntry], list[OutboxEntry], bool]:
+        """Split entries into those with an active subscription and orphans; and say
+        whether any active subscription is a digest.
+
+        An entry whose subscriptions were all removed or paused since it was queued
+        is not posted (pausing means: stop posting).
+        """
+        subs: dict[str, Subscription | None] = {}
+        for entry in entries:
+            for sub_id in entry.subscription_ids:
+                if sub_id not in subs:
+                    subs[sub_id] = await self.store.get_subscription(destination.tenant, sub_id)
+        live, dead = [], []
+        for entry in entries:
+            active = any(
+                (s := subs[i]) is not None and not s.paused for i in entry.subscription_ids
+            )
+            (live if active else dead).append(entry)
+        digest = any(s is not None and s.schedule.kind != "instant" for s in subs.values())
+        return live, dead, digest
+
+    def _reply(self, cards: Sequence[Card], total: int, index: int, digest: bool) -> Reply:
+        if index:
+            return Reply(text="", cards=tuple(cards), ephemeral=False)
+        noun = "paper" if total == 1 else "papers"
+        subs = ", ".join(sorted({s for c in cards for s in c.subscription_ids}))
+        text = f"Digest: {total} {noun} for {subs}" if digest else f"{total} new {noun} for {subs}"
+        footer = None
+        if total > len(cards):
+            footer = f"+{total - len(cards)} more in the thread"
+        return Reply(text=text, cards=tuple(cards), ephemeral=False, footer=footer)
+
+    async def _retry_rest(
+        self,
+        chunks: Sequence[tuple[list[OutboxEntry], list[Card]]],
+        now: datetime,
+        delay: float,
+        error: str,
+        report: DeliveryReport,
+    ) -> None:
+        due = now + timedelta(seconds=delay)
+        for chunk, _ in chunks:
+            for entry in chunk:
+                await self.store.retry(entry.id, due, error)
+                report.retried += 1
+
+    async def _pace(self, destination: Destination) -> None:
+        """At most one message per `pacing` seconds to one destination."""
+        if self.pacing <= 0:
+            return
+        last = self._last_post.get(destination)
+        if last is not None:
+            wait = self.pacing - (time.monotonic() - last)
+            if wait > 0:
+                await asyncio.sleep(wait)
+        self._last_post[destination] = time.monotonic()
