@@ -117,6 +117,6 @@ async def _help(core: Core, command: Command, args: Args) -> Reply:
 
 
 def _handlers() -> dict[str, Handler]:
-    from bot.commands import find, subs
+    from bot.commands import buttons, find, subs
 
-    return {"help": _help, **find.HANDLERS, **subs.HANDLERS}
+    return {"help": _help, **find.HANDLERS, **subs.HANDLERS, **buttons.HANDLERS}

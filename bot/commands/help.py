@@ -20,6 +20,9 @@ TOPICS: dict[str, str] = {
     "unfollow": "unfollow ID — stop one of your follows",
     "following": "following — your follows",
     "digest": "digest — send this channel's pending digest now",
+    "feedback": "feedback PAPER_ID up|down|clear — rate a paper (the 👍 / 👎 buttons)",
+    "similar": "similar PAPER_ID — papers sharing its key terms (the Similar button)",
+    "follow-authors": "follow-authors PAPER_ID — follow a paper's first authors by DM",
     "query": "Queries: words match in title or abstract, plural- and case-insensitively. "
     'Space is AND; OR or | is OR; -word or NOT word excludes; ( ) groups; "a phrase"; '
     "diffus* is a prefix (3+ letters); fields title: abstract: author: (au:) cat: source:, "

@@ -31,7 +31,7 @@ def _describe(sub: Subscription) -> str:
     return f"`{sub.id}` {sub.query}  ({mode}){state}"
 
 
-async def _create(
+async def create_subscription(
     core: Core, command: Command, args: Args, dest: Destination, default: str
 ) -> Reply:
     if not args.rest.strip():
@@ -58,12 +58,12 @@ async def subscribe(core: Core, command: Command, args: Args) -> Reply:
     """Subscribe the channel the command was typed in."""
     if not command.actor.is_admin:
         return error(NO_PERMISSION)
-    return await _create(core, command, args, command.destination, "instant")
+    return await create_subscription(core, command, args, command.destination, "instant")
 
 
 async def follow(core: Core, command: Command, args: Args) -> Reply:
     """Follow a query by direct message (daily digest by default)."""
-    return await _create(
+    return await create_subscription(
         core, command, args, command.actor_destination, f"daily@{core.digest_time}"
     )
 
