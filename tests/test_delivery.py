@@ -97,7 +97,8 @@ async def test_batches_with_overflow_in_thread(store: Store) -> None:
 
 async def test_rate_limit_delays_without_loss_or_duplicates(store: Store) -> None:
     ids = await _setup(store, 3)
-    adapter, clock = RecordingAdapter(fail=lambda n: RateLimited(30) if n == 1 else None), Clock()
+    adapter = RecordingAdapter(fail=lambda n: RateLimited(30) if n == 1 else None)
+    clock = Clock()
     delivery = _delivery(store, adapter, clock)
     report = await delivery.run_once()
     assert report.posted == 0 and report.retried == 3
