@@ -146,6 +146,13 @@ class Store(Protocol):
         due first. Atomic: concurrent callers never receive the same entry.
         """
 
+    async def claim_and_enqueue(self, entries: Sequence[OutboxEntry]) -> list[OutboxEntry]:
+        """`claim` each entry's (destination, paper) and enqueue only the winners, atomically.
+
+        One step, so a crash can neither lose a claimed pair nor queue it twice.
+        Returns the enqueued entries with their ids, in input order.
+        """
+
     async def ack(self, entry_ids: Sequence[int]) -> None:
         """Delivery confirmed: delete these entries. Unknown ids are ignored."""
 
