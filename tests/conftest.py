@@ -1,0 +1,57 @@
+"""Fixtures shared by the whole suite: a real Redis, and a `store` of every backend.
+
+Redis comes from PAPERBOT_TEST_REDIS_URL (default redis://127.0.0.1:6379/15); that
+database is flushed around each test. When Redis does not answer, its tests are
+skipped — except under CI=true, where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from bot.store import Store, open_store
+
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """URL of the test Redis database (skip, or fail under CI, when unreachable)."""
+    url = os.environ.get("PAPERBOT_TEST_REDIS_URL", DEFAULT_REDIS_URL)
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        message = f"Redis at {url} is unreachable ({exc}); Redis-backed tests need it"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return url
+
+
+@pytest.fixture
+def clean_redis(redis_url: str) -> Iterator[str]:
+    """The test Redis URL, its database flushed before and after the test."""
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    yield redis_url
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    """An opened, empty store of each backend."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'paperbot.db'}"
+    else:
+        url = request.getfixturevalue("clean_redis")
+    opened = await open_store(url)
+    try:
+        yield opened
+    finally:
+        await opened.close()
