@@ -61,6 +61,7 @@ class SQLiteStore:
     def __init__(self, conn: sqlite3.Connection, executor: ThreadPoolExecutor) -> None:
         self._conn = conn
         self._executor = executor
+        self._closed = False
 
     @classmethod
     async def open(cls, url: str) -> SQLiteStore:
@@ -100,7 +101,10 @@ class SQLiteStore:
             raise StoreUnavailable(f"SQLite store is closed: {exc}") from exc
 
     async def close(self) -> None:
-        """Close the database file."""
+        """Close the database file (a second call does nothing)."""
+        if self._closed:
+            return
+        self._closed = True
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._executor, self._conn.close)
         self._executor.shutdown(wait=True)

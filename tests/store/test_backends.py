@@ -5,11 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import shutil
-import socket
-import subprocess
-import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -98,43 +93,6 @@ def test_redis_backend_never_uses_keys() -> None:
         for name in ("redis.py", "redis_subs.py", "redis_scripts.py")
     )
     assert not re.search(r"\.keys\(|'KEYS'|\"KEYS\"", source)
-
-
-@pytest.fixture
-def doomed_redis(tmp_path: Path) -> Iterator[str]:
-    """A private redis-server on a free port, for tests that kill it."""
-    if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    proc = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
-    for _ in range(100):
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    yield url
-    proc.kill()
-    proc.wait()
 
 
 async def test_redis_going_away_mid_use_raises(doomed_redis: str) -> None:

@@ -1,0 +1,251 @@
+"""Every /papers command and its error paths, on both stores, with the real index."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.commands import Core, RateLimit
+from bot.messages import Actor, Command, Reply
+from bot.models import Destination, Paper
+from bot.search import PaperIndex
+from bot.store import Store, StoreUnavailable
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+LAB = Destination.parse("slack:T1:C1")
+OTHER_CHANNEL = Destination.parse("slack:T1:C2")
+OTHER_WORKSPACE = Destination.parse("slack:T2:C1")
+
+PAPERS = [
+    Paper(
+        id="arxiv:2411.00001",
+        title="Domain Generalization with MixStyle",
+        abstract="We propose MixStyle for domain generalization. It mixes styles.",
+        authors=("Kaiyang Zhou", "Yongxin Yang", "Yu Qiao", "Tao Xiang"),
+        categories=("cs.CV",),
+        sources=("arxiv", "huggingface"),
+        published=NOW - timedelta(days=1),
+        upvotes=40,
+        seq=1,
+    ),
+    Paper(
+        id="arxiv:2411.00002",
+        title="A Survey of Domain Generalization",
+        abstract="We survey domain generalization methods.",
+        authors=("Ada Lovelace",),
+        published=NOW - timedelta(days=2),
+        upvotes=3,
+        seq=2,
+    ),
+    Paper(
+        id="arxiv:2411.00003",
+        title="Diffusion Policies for Robots",
+        abstract="We introduce diffusion policies. Robots learn.",
+        authors=("Chelsea Finn",),
+        published=NOW - timedelta(days=20),
+        upvotes=90,
+        seq=3,
+    ),
+]
+
+
+@pytest.fixture
+async def core(store: Store, tmp_path: Path) -> AsyncIterator[Core]:
+    await store.put_papers(PAPERS)
+    index = await PaperIndex.open(tmp_path / "index")
+    await index.catch_up(store)
+    yield Core(store, index, clock=lambda: NOW, rate_limit=RateLimit(per_minute=10_000, burst=1000))
+    await index.close()
+
+
+async def say(
+    core: Core, text: str, where: Destination = LAB, user: str = "U1", admin: bool = True
+) -> Reply:
+    return await core.handle(Command(text, where, Actor(user, is_admin=admin, name=user)))
+
+
+async def test_help(core: Core) -> None:
+    reply = await say(core, "help")
+    assert "/papers search" in reply.text and "/papers subscribe" in reply.text
+    assert "prefix" in (await say(core, "help query")).text
+    assert (await say(core, "help nonsense")).is_error
+    assert (await say(core, "")).text == reply.text
+
+
+async def test_unknown_command(core: Core) -> None:
+    reply = await say(core, "subscirbe x")
+    assert reply.is_error and "unknown command" in reply.text
+
+
+async def test_search_ranks_and_is_ephemeral(core: Core) -> None:
+    reply = await say(core, '"domain generalization" -survey')
+    assert reply.is_error  # the subcommand is missing: '"domain' is not a command
+    reply = await say(core, 'search "domain generalization"')
+    assert [c.paper_id for c in reply.cards] == ["arxiv:2411.00001", "arxiv:2411.00002"]
+    assert reply.ephemeral
+    assert reply.cards[0].matched == ("domain generalization",)
+    shared = await say(core, "search diffusion --share")
+    assert not shared.ephemeral and [c.paper_id for c in shared.cards] == ["arxiv:2411.00003"]
+
+
+async def test_search_options(core: Core) -> None:
+    recent = await say(core, "search domain OR diffusion --since 7d --sort upvotes")
+    assert [c.paper_id for c in recent.cards] == ["arxiv:2411.00001", "arxiv:2411.00002"]
+    one = await say(core, "search domain --limit 1")
+    assert len(one.cards) == 1
+    assert "No papers match" in (await say(core, "search quantum")).text
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('search "unbalanced', "unbalanced quote at column 1"),
+        ("search di*", "needs at least 3 letters"),
+        ("search titel:x", "did you mean title:?"),
+        ("search x --sort best", "--sort takes"),
+        ("search x --limit 500", "from 1 to 50"),
+        ("search x --since yesterday", "7d, 12h"),
+        ("search", "Say what to look for"),
+        ("search x --frobnicate", "unknown option --frobnicate"),
+    ],
+)
+async def test_search_errors(core: Core, text: str, message: str) -> None:
+    reply = await say(core, text)
+    assert reply.is_error and message in reply.text
+
+
+async def test_preview(core: Core) -> None:
+    reply = await say(core, "preview domain generalization")
+    assert "would have posted 2 papers in the last 7 days" in reply.text
+    assert len(reply.cards) == 2
+    old = await say(core, "preview diffusion")
+    assert "nothing" in old.text
+    assert "1 papers" in (await say(core, "preview diffusion --days 30")).text
+
+
+async def test_trending(core: Core) -> None:
+    reply = await say(core, "trending --days 30")
+    assert [c.paper_id for c in reply.cards][:2] == ["arxiv:2411.00003", "arxiv:2411.00001"]
+    today = await say(core, "trending --days 1")
+    assert [c.paper_id for c in today.cards] == ["arxiv:2411.00001"]
+    assert today.text == "Trending today:"
+
+
+async def test_subscribe_flow(core: Core, store: Store) -> None:
+    reply = await say(
+        core, 'subscribe "domain generalization" -survey --digest daily@09:00 --tz Europe/Berlin'
+    )
+    assert not reply.is_error and not reply.ephemeral
+    sub_id = reply.text.split("`")[1]
+    [sub] = await store.list_subscriptions(LAB.tenant, LAB)
+    assert (
+        sub.id == sub_id
+        and str(sub.schedule) == "daily@09:00"
+        and sub.schedule.tz == "Europe/Berlin"
+    )
+    listing = await say(core, "subscriptions")
+    assert sub_id in listing.lines[0] and "daily@09:00 Europe/Berlin" in listing.lines[0]
+    assert (await say(core, 'subscribe "domain generalization" -survey')).is_error  # duplicate
+    assert "Paused" in (await say(core, f"pause {sub_id}")).text
+    assert "paused" in (await say(core, "subscriptions")).lines[0]
+    assert (await say(core, f"pause {sub_id}")).is_error
+    assert "Resumed" in (await say(core, f"resume {sub_id}")).text
+    assert "Unsubscribed" in (await say(core, f"unsubscribe {sub_id}")).text
+    assert await store.list_subscriptions(LAB.tenant) == []
+
+
+async def test_subscribe_validates(core: Core) -> None:
+    assert "bad query" in (await say(core, "subscribe (a b")).text
+    assert "unknown schedule" in (await say(core, "subscribe x --digest hourly")).text
+    assert "time zone" in (await say(core, "subscribe x --digest daily --tz Mars/Base")).text
+    assert "exclude" in (await say(core, "subscribe x --instant --digest daily")).text
+    assert "Say what" in (await say(core, "subscribe")).text
+
+
+async def test_permissions(core: Core) -> None:
+    for text in ("subscribe x", "unsubscribe abcde", "pause abcde", "resume abcde", "digest"):
+        reply = await say(core, text, admin=False)
+        assert reply.is_error and "Only people who may manage" in reply.text
+    assert not (await say(core, "follow x", admin=False)).is_error
+    assert not (await say(core, "search x", admin=False)).is_error
+
+
+async def test_tenant_and_channel_isolation(core: Core, store: Store) -> None:
+    theirs = (await say(core, "subscribe robots", where=OTHER_WORKSPACE)).text.split("`")[1]
+    other_channel = (await say(core, "subscribe robots", where=OTHER_CHANNEL)).text.split("`")[1]
+    for text in (f"unsubscribe {theirs}", f"pause {theirs}"):
+        reply = await say(core, text)
+        assert reply.is_error and "No subscription" in reply.text
+    reply = await say(core, f"unsubscribe {other_channel}")
+    assert reply.is_error and "not one of this channel" in reply.text
+    assert "no subscriptions" in (await say(core, "subscriptions")).text
+    assert len(await store.list_subscriptions(OTHER_WORKSPACE.tenant)) == 1
+
+
+async def test_follows_are_personal(core: Core, store: Store) -> None:
+    reply = await say(core, 'follow author:"Chelsea Finn"')
+    follow_id = reply.text.split("`")[1]
+    assert reply.ephemeral
+    [sub] = await store.list_subscriptions(LAB.tenant, Destination.parse("slack:T1:@U1"))
+    assert sub.id == follow_id and str(sub.schedule) == "daily@09:00"
+    assert follow_id in (await say(core, "following")).lines[0]
+    assert "nothing" in (await say(core, "following", user="U2")).text
+    assert (await say(core, f"unfollow {follow_id}", user="U2")).is_error
+    assert (await say(core, f"unsubscribe {follow_id}")).is_error  # not a channel subscription
+    assert "Unfollowed" in (await say(core, f"unfollow {follow_id}")).text
+
+
+async def test_digest_now(core: Core, store: Store) -> None:
+    assert "Nothing is waiting" in (await say(core, "digest")).text
+
+
+async def test_feedback_similar_follow_authors(core: Core, store: Store) -> None:
+    reply = await say(core, "feedback arxiv:2411.00001 up")
+    assert "👍 1" in reply.text
+    reply = await say(core, "feedback arxiv:2411.00001 down", user="U2")
+    assert "👍 1 · 👎 1" in reply.text
+    assert (await say(core, "feedback arxiv:2411.00001 sideways")).is_error
+    assert (await say(core, "feedback arxiv:9999.99999 up")).is_error
+    similar = await say(core, "similar arxiv:2411.00001")
+    assert similar.cards and "arxiv:2411.00001" not in [c.paper_id for c in similar.cards]
+    follow = await say(core, "follow-authors arxiv:2411.00001")
+    assert 'author:"Kaiyang Zhou" OR author:"Yongxin Yang"' in follow.text
+    assert len(await store.list_subscriptions(LAB.tenant, Destination.parse("slack:T1:@U1"))) == 1
+
+
+async def test_rate_limit(store: Store, tmp_path: Path) -> None:
+    index = await PaperIndex.open(tmp_path / "index")
+    core = Core(store, index, clock=lambda: NOW, rate_limit=RateLimit(per_minute=1, burst=2))
+    replies = [await say(core, "help") for _ in range(3)]
+    assert [r.is_error for r in replies] == [False, False, True]
+    assert "too fast" in replies[2].text
+    assert not (await say(core, "help", user="U9")).is_error  # per user
+    await index.close()
+
+
+async def test_store_down_is_a_clear_reply(tmp_path: Path, doomed_redis: str) -> None:
+    import redis
+
+    from bot.store import open_store
+
+    index = await PaperIndex.open(tmp_path / "index")
+    for url in (f"sqlite:///{tmp_path / 'p.db'}", doomed_redis):
+        store = await open_store(url)
+        core = Core(store, index, clock=lambda: NOW)
+        assert not (await say(core, "subscriptions")).is_error
+        if url.startswith("redis"):
+            try:
+                redis.Redis.from_url(url).shutdown(nosave=True)
+            except redis.ConnectionError:
+                pass
+        else:
+            await store.close()
+        reply = await say(core, "subscriptions")
+        assert reply.is_error and "not reachable" in reply.text
+        with pytest.raises(StoreUnavailable):
+            await store.count_papers()
+        await store.close()
+    await index.close()
