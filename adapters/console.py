@@ -109,8 +109,16 @@ class ConsoleAdapter:
         self.console.print(render(reply))
         return reply
 
-    async def repl(self, stdin: TextIO | None = None) -> None:
-        """Read commands until end of input (or `exit`), answering each."""
+    async def repl(
+        self,
+        stdin: TextIO | None = None,
+        after_each: Callable[[], Awaitable[object]] | None = None,
+    ) -> None:
+        """Read commands until end of input (or `exit`), answering each.
+
+        `after_each` runs after every command (the console delivers right away, so a
+        subscription's posts show up without waiting for the next cycle).
+        """
         stdin = stdin or sys.stdin
         interactive = stdin.isatty()
         if interactive:
@@ -125,3 +133,5 @@ class ConsoleAdapter:
             if not line or line.strip() in ("exit", "quit"):
                 return
             await self.say(line)
+            if after_each is not None:
+                await after_each()

@@ -43,8 +43,8 @@ class DeliveryReport:
 
 def backoff(attempts: int) -> float:
     """Seconds to wait after the `attempts`-th failure: 30 s doubling, capped, jittered."""
-    base = min(30.0 * 2 ** max(attempts - 1, 0), MAX_BACKOFF)
-    return base * random.uniform(0.8, 1.2)
+    base = min(30.0 * 2.0 ** max(attempts - 1, 0), MAX_BACKOFF)
+    return float(base * random.uniform(0.8, 1.2))
 
 
 class Delivery:
@@ -156,7 +156,8 @@ class Delivery:
             for sub_id in entry.subscription_ids:
                 if sub_id not in subs:
                     subs[sub_id] = await self.store.get_subscription(destination.tenant, sub_id)
-        live, dead = [], []
+        live: list[OutboxEntry] = []
+        dead: list[OutboxEntry] = []
         for entry in entries:
             active = any(
                 (s := subs[i]) is not None and not s.paused for i in entry.subscription_ids

@@ -1,8 +1,12 @@
 """New papers -> matching subscriptions -> one outbox entry per (destination, paper).
 
-The router keeps the percolator in step with the store (subscriptions may be added
-by another process, e.g. `paperbot subscribe` while `paperbot run` is running), then
-matches each new paper. Every destination gets at most one entry per paper, listing
+The router follows the store's ingest sequence (cursor `router` in the store), so
+papers stored by any process (`paperbot ingest` in a shell, the pollers of
+`paperbot run`) are routed exactly once by whoever runs the next cycle. It keeps
+the percolator in step with the store's subscriptions (which another process may
+change, e.g. `paperbot subscribe`), then matches each new paper. Papers published
+longer ago than `max_age` when they are first stored (backfills) are searchable but
+not posted. Every destination gets at most one entry per paper, listing
 every subscription of that destination that matched, due at the earliest time any of
 them wants it (instant beats a digest). The ledger claim and the enqueue are one
 atomic store step, so a paper is queued for a destination exactly once, ever.
@@ -13,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.matcher import SubscriptionIndex
 from bot.models import Destination, OutboxEntry, Paper, Subscription, utcnow
@@ -21,6 +25,9 @@ from bot.schedule import next_due
 from bot.store import Store
 
 log = logging.getLogger(__name__)
+
+CURSOR = "router"
+MAX_AGE = timedelta(days=7)
 
 
 @dataclass
@@ -53,6 +60,21 @@ class Router:
             if sub_id not in self._subs:
                 self.index.add(sub)
             self._subs[sub_id] = sub
+
+    async def catch_up(self, max_age: timedelta = MAX_AGE, batch: int = 1000) -> RouteReport:
+        """Route every paper stored since the last call (by ingest sequence)."""
+        total = RouteReport()
+        cursor = int(await self.store.get_cursor(CURSOR) or 0)
+        while papers := await self.store.papers_after(cursor, limit=batch):
+            horizon = self.clock() - max_age
+            fresh = [p for p in papers if p.published is None or p.published >= horizon]
+            report = await self.route(fresh)
+            total.papers += report.papers
+            total.hits += report.hits
+            total.queued += report.queued
+            cursor = max(p.seq or 0 for p in papers)
+            await self.store.set_cursor(CURSOR, str(cursor))
+        return total
 
     async def route(self, papers: Sequence[Paper]) -> RouteReport:
         """Queue every matching (destination, paper) pair not queued before."""

@@ -1,0 +1,207 @@
+"""Builds paperbot from Settings and runs it: sources -> pipeline -> delivery -> adapters.
+
+`App.open(settings)` wires the store, the paper index, the router (percolator), the
+command core and the chat adapters that have tokens; `cycle()` is one round (poll
+every enabled source once, index and route what is new, deliver what is due) and
+`run()` repeats it forever while the adapters take commands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from adapters.base import ChatAdapter
+from adapters.console import ConsoleAdapter
+from bot.commands import Core
+from bot.config import Settings
+from bot.delivery import Delivery, DeliveryReport
+from bot.messages import Command, Reply
+from bot.models import Paper, utcnow
+from bot.routing import Router
+from bot.search import PaperIndex
+from bot.store import Store, open_store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CycleReport:
+    """What one cycle did."""
+
+    fetched: int = 0
+    new: int = 0
+    queued: int = 0
+    delivery: DeliveryReport = field(default_factory=DeliveryReport)
+
+
+class App:
+    """Everything paperbot runs, built from one Settings object."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        index: PaperIndex,
+        adapters: dict[str, ChatAdapter],
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.index = index
+        self.clock = clock
+        self.router = Router(store, clock)
+        self.core = Core(
+            store,
+            index,
+            timezone=settings.delivery.timezone,
+            digest_time=settings.delivery.digest_time,
+            clock=clock,
+        )
+        self.adapters = adapters
+        self.delivery = Delivery(
+            store,
+            adapters,
+            max_per_post=settings.delivery.max_per_post,
+            lease_seconds=settings.delivery.lease_seconds,
+            clock=clock,
+        )
+
+    @classmethod
+    async def open(
+        cls,
+        settings: Settings,
+        *,
+        console: ConsoleAdapter | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> App:
+        """Open the store and index, and build the adapters that have tokens.
+
+        A console adapter is always present (`console`, or one printing to stdout),
+        so console destinations get their posts.
+        """
+        store = await open_store(settings.store_url)
+        try:
+            index = await PaperIndex.open(settings.index_dir)
+            await index.catch_up(store)
+        except BaseException:
+            await store.close()
+            raise
+        console = console or ConsoleAdapter()
+        adapters: dict[str, ChatAdapter] = {"console": console}
+        app = cls(settings, store, index, adapters, clock)
+        for adapter in build_platform_adapters(settings, app.handle):
+            adapters[adapter.platform] = adapter
+        console.handle = app.handle
+        return app
+
+    @property
+    def platform_adapters(self) -> list[ChatAdapter]:
+        """The Slack and Discord adapters (those with tokens)."""
+        return [a for name, a in self.adapters.items() if name != "console"]
+
+    async def handle(self, command: Command) -> Reply:
+        """The one entry point of every adapter."""
+        return await self.core.handle(command)
+
+    async def on_papers(self, new: Sequence[Paper], updated: Sequence[Paper]) -> None:
+        """Papers were just stored: re-index the updated ones (new ones come in order)."""
+        if updated:
+            await self.index.add(updated)
+
+    async def process(self) -> int:
+        """Index and route everything stored since the last call; entries queued."""
+        await self.index.catch_up(self.store)
+        return (await self.router.catch_up()).queued
+
+    async def cycle(self) -> CycleReport:
+        """One round: poll every enabled source once, index, route, deliver."""
+        report = CycleReport()
+        polled = await self.poll()
+        report.fetched, report.new = polled
+        report.queued = await self.process()
+        report.delivery = await self.deliver()
+        return report
+
+    async def poll(self) -> tuple[int, int]:
+        """Poll every enabled source once; (fetched, new)."""
+        return 0, 0
+
+    async def deliver(self) -> DeliveryReport:
+        """Post everything that is due."""
+        return await self.delivery.run_once()
+
+    async def close(self) -> None:
+        """Stop adapters, close the index and the store."""
+        for adapter in self.adapters.values():
+            try:
+                await adapter.stop()
+            except Exception:
+                log.exception("stopping the %s adapter failed", adapter.platform)
+        await self.index.close()
+        await self.store.close()
+
+    async def run(self, console_repl: bool = False) -> None:
+        """Run until cancelled (or, with `console_repl`, until the console's input ends).
+
+        Adapters start in the background; sources are polled, new papers indexed and
+        routed, and the outbox delivered, each on its own interval.
+        """
+        tasks = [asyncio.create_task(a.start()) for a in self.platform_adapters]
+        tasks.append(asyncio.create_task(self.run_sources_forever()))
+        tasks.append(asyncio.create_task(self.run_delivery_forever()))
+        console = self.adapters["console"]
+        if console_repl and isinstance(console, ConsoleAdapter):
+            tasks.append(asyncio.create_task(console.repl(after_each=self.deliver)))
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                task.result()  # an adapter that failed to start raises here
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def run_sources_forever(self) -> None:
+        """Poll sources, then index and route, until cancelled."""
+        while True:
+            try:
+                await self.poll()
+                await self.process()
+            except Exception:
+                log.exception("source cycle failed; retrying next cycle")
+            await asyncio.sleep(self.poll_interval())
+
+    def poll_interval(self) -> float:
+        """Seconds between source cycles: the shortest enabled source's interval."""
+        sources = self.settings.sources
+        intervals = [s.poll_interval for s in (sources.huggingface, sources.arxiv) if s.enabled]
+        return min(intervals, default=self.settings.delivery.interval)
+
+    async def run_delivery_forever(self) -> None:
+        """Deliver every `delivery.interval` seconds until cancelled."""
+        while True:
+            try:
+                await self.deliver()
+            except Exception:
+                log.exception("delivery cycle failed; retrying next cycle")
+            await asyncio.sleep(self.settings.delivery.interval)
+
+
+def build_platform_adapters(
+    settings: Settings, handle: Callable[[Command], object]
+) -> list[ChatAdapter]:
+    """The Slack and Discord adapters whose tokens are configured."""
+    adapters: list[ChatAdapter] = []
+    if settings.slack.bot_token is not None:
+        from adapters.slack import SlackAdapter
+
+        adapters.append(SlackAdapter(settings.slack, handle))  # type: ignore[arg-type]
+    if settings.discord.token is not None:
+        from adapters.discord_bot import DiscordAdapter
+
+        adapters.append(DiscordAdapter(settings.discord, handle))  # type: ignore[arg-type]
+    return adapters

@@ -1,0 +1,70 @@
+"""`paperbot run` and `paperbot console`: the bot itself."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sys
+
+import click
+
+from adapters.console import ConsoleAdapter
+from bot.app import App
+from bot.cli.context import cli_context, run_async
+
+log = logging.getLogger(__name__)
+
+
+@click.command()
+@click.option(
+    "--once", is_flag=True, help="One cycle (poll sources, deliver what is due), then exit."
+)
+@run_async
+async def run(once: bool) -> None:
+    """Run the bot: poll sources, match, deliver, and take /papers commands.
+
+    Starts every adapter whose tokens are configured (Slack, Discord); with none, the
+    console adapter takes commands from this terminal. Posts to console destinations
+    are printed to stdout.
+    """
+    settings = cli_context().settings()
+    app = await App.open(settings)
+    try:
+        if once:
+            report = await app.cycle()
+            click.echo(
+                f"fetched={report.fetched} new={report.new} queued={report.queued} "
+                f"posted={report.delivery.posted} retried={report.delivery.retried}",
+                err=True,
+            )
+            return
+        await app.run(console_repl=not app.platform_adapters and sys.stdin.isatty())
+    finally:
+        await app.close()
+
+
+@click.command()
+@click.option("--channel", default="lab", show_default=True, help="Console channel to sit in.")
+@click.option("--user", default="me", show_default=True, help="Your user name.")
+@run_async
+async def console(channel: str, user: str) -> None:
+    """Chat with the bot in this terminal: no Slack or Discord tokens needed.
+
+    Type /papers commands (the prefix is optional); posts to console:default:CHANNEL
+    appear inline. Reads one command per line when stdin is not a terminal.
+    """
+    settings = cli_context().settings()
+    adapter = ConsoleAdapter(channel=channel, user=user)
+    app = await App.open(settings, console=adapter)
+    delivery = asyncio.create_task(app.run_delivery_forever())
+    try:
+        await adapter.repl(after_each=app.deliver)
+    finally:
+        delivery.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await delivery
+        await app.close()
+
+
+COMMANDS = [run, console]
