@@ -44,10 +44,10 @@ def shorten(text: str, limit: int = MAX_TLDR) -> str:
 
 
 def extractive_tldr(paper: Paper, matched: Iterable[str] = ()) -> str:
-    """The best sentence of the abstract for this reader (no model involved)."""
+    """The best sentence of the abstract for this reader (no model involved); "" without one."""
     candidates = sentences(paper.abstract)
     if not candidates:
-        return shorten(paper.title)
+        return ""  # no abstract: the title says it all
     wanted = {w.lower() for term in matched for w in _WORD.findall(term)}
     best, best_score = candidates[0], float("-inf")
     for index, sentence in enumerate(candidates):

@@ -47,8 +47,8 @@ def test_shorten_cuts_at_a_word() -> None:
     assert shorten("short") == "short"
 
 
-def test_empty_abstract_falls_back_to_title() -> None:
-    assert tldr(Paper(id="arxiv:1", title="  A   Title ")) == "A Title"
+def test_no_abstract_no_tldr() -> None:
+    assert tldr(Paper(id="arxiv:1", title="  A   Title ")) == ""
 
 
 def test_card_facts() -> None:
