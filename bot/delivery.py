@@ -139,6 +139,8 @@ class Delivery:
                 return
             thread = thread or ref
             await self.store.ack([e.id for e in chunk])
+            posted_for = [s for e in chunk for s in e.subscription_ids]
+            await self.store.mark_posted(destination.tenant, posted_for, now)
             report.posted += len(chunk)
             report.messages += 1
 

@@ -298,6 +298,7 @@ class Subscription:
     created_by: str | None = None
     paused: bool = False
     paused_reason: str | None = None
+    last_post_at: datetime | None = None
 
     @property
     def tenant(self) -> Tenant:
@@ -321,6 +322,7 @@ class Subscription:
             "created_by": self.created_by,
             "paused": self.paused,
             "paused_reason": self.paused_reason,
+            "last_post_at": self.last_post_at.isoformat() if self.last_post_at else None,
         }
 
     @classmethod
@@ -335,6 +337,9 @@ class Subscription:
             created_by=data.get("created_by"),
             paused=bool(data.get("paused")),
             paused_reason=data.get("paused_reason"),
+            last_post_at=(
+                datetime.fromisoformat(data["last_post_at"]) if data.get("last_post_at") else None
+            ),
         )
 
 

@@ -148,6 +148,9 @@ async def test_subscribe_flow(core: Core, store: Store) -> None:
     )
     listing = await say(core, "subscriptions")
     assert sub_id in listing.lines[0] and "daily@09:00 Europe/Berlin" in listing.lines[0]
+    assert "no posts yet" in listing.lines[0]
+    await store.mark_posted(LAB.tenant, [sub_id], NOW)
+    assert "last post 2026-11-24 12:00 UTC" in (await say(core, "subscriptions")).lines[0]
     assert (await say(core, 'subscribe "domain generalization" -survey')).is_error  # duplicate
     assert "Paused" in (await say(core, f"pause {sub_id}")).text
     assert "paused" in (await say(core, "subscriptions")).lines[0]

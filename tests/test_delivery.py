@@ -90,6 +90,8 @@ async def test_batches_with_overflow_in_thread(store: Store) -> None:
     assert first[1].text.startswith("7 new papers") and first[1].footer == "+2 more in the thread"
     assert second[2] is not None and second[2].message_id == "1"
     assert await store.pending() == []
+    [sub] = await store.list_subscriptions(LAB.tenant, LAB)
+    assert sub.last_post_at == clock.now
     # A second cycle posts nothing again.
     assert (await _delivery(store, adapter, clock).run_once()).posted == 0
     assert len(adapter.paper_ids()) == 7

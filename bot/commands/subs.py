@@ -28,7 +28,10 @@ def _schedule(core: Core, args: Args, default: str) -> Schedule:
 def _describe(sub: Subscription) -> str:
     mode = str(sub.schedule) + (f" {sub.schedule.tz}" if sub.schedule.kind != "instant" else "")
     state = f" — paused: {sub.paused_reason or 'by request'}" if sub.paused else ""
-    return f"`{sub.id}` {sub.query}  ({mode}){state}"
+    last = (
+        f"last post {sub.last_post_at:%Y-%m-%d %H:%M} UTC" if sub.last_post_at else "no posts yet"
+    )
+    return f"`{sub.id}` {sub.query}  ({mode}; {last}){state}"
 
 
 async def create_subscription(

@@ -121,6 +121,12 @@ class Store(Protocol):
         Returns how many were paused.
         """
 
+    async def mark_posted(self, tenant: Tenant, sub_ids: Sequence[str], at: datetime) -> None:
+        """Record that these subscriptions of `tenant` just had a post (`last_post_at`).
+
+        Ids of other tenants and unknown ids are ignored.
+        """
+
     # -- delivery ledger --------------------------------------------------------------
 
     async def claim(self, destination: Destination, paper_ids: Sequence[str]) -> list[str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime
 
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -58,6 +59,16 @@ return out
 """
 
 
+MARK_POSTED = """
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 0 end
+local sub = cjson.decode(raw)
+sub['last_post_at'] = ARGV[1]
+redis.call('SET', KEYS[1], cjson.encode(sub))
+return 1
+"""
+
+
 def text(value: object) -> str:
     """A Redis reply (bytes) as str."""
     return value.decode() if isinstance(value, bytes) else str(value)
@@ -76,6 +87,7 @@ class RedisSubscriptions:
         self._add = client.register_script(ADD)
         self._remove = client.register_script(REMOVE)
         self._set_paused = client.register_script(SET_PAUSED)
+        self._mark_posted = client.register_script(MARK_POSTED)
 
     @asynccontextmanager
     async def guard(self) -> AsyncIterator[None]:
@@ -188,3 +200,10 @@ class RedisSubscriptions:
                 )
                 count += raw is not None
         return count
+
+    async def mark_posted(self, tenant: Tenant, sub_ids: Sequence[str], at: datetime) -> None:
+        """Set `last_post_at` of these subscriptions of `tenant`."""
+        prefix = tenant_prefix(tenant)
+        async with self.guard():
+            for sub_id in dict.fromkeys(sub_ids):
+                await self._mark_posted(keys=[f"{prefix}sub:{sub_id}"], args=[at.isoformat()])

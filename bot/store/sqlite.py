@@ -217,6 +217,10 @@ class SQLiteStore:
         """Pause every running subscription of `destination`."""
         return await self._run(ops.pause_destination, str(destination), reason)
 
+    async def mark_posted(self, tenant: Tenant, sub_ids: Sequence[str], at: datetime) -> None:
+        """Set `last_post_at` of these subscriptions of `tenant`."""
+        await self._run(ops.mark_posted, str(tenant), list(sub_ids), at)
+
     # -- ledger and outbox -----------------------------------------------------------
 
     async def claim(self, destination: Destination, paper_ids: Sequence[str]) -> list[str]:

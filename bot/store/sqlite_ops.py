@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import datetime
 
 from bot.models import OutboxEntry, Paper, PutResult, Subscription
 from bot.store.codec import (
@@ -147,6 +148,15 @@ def pause_destination(conn: sqlite3.Connection, destination: str, reason: str) -
                 _save(conn, replace(sub, paused=True, paused_reason=reason))
                 count += 1
     return count
+
+
+def mark_posted(conn: sqlite3.Connection, tenant: str, ids: list[str], at: datetime) -> None:
+    """Set last_post_at of a tenant's subscriptions."""
+    with transaction(conn):
+        for sub_id in dict.fromkeys(ids):
+            sub = get_subscription(conn, tenant, sub_id)
+            if sub is not None:
+                _save(conn, replace(sub, last_post_at=at))
 
 
 def _claim(conn: sqlite3.Connection, destination: str, paper_id: str) -> bool:

@@ -267,3 +267,13 @@ async def test_feedback_last_vote_wins(store: Store) -> None:
     assert await store.feedback(t, "arxiv:1") == (0, 1)
     with pytest.raises(ValueError):
         await store.record_feedback(t, "arxiv:1", "U1", 2)
+
+
+async def test_mark_posted_is_tenant_scoped(store: Store) -> None:
+    mine = await store.add_subscription(A, "mine")
+    theirs = await store.add_subscription(B, "theirs")
+    await store.mark_posted(A.tenant, [mine.id, theirs.id, "nope"], T0)
+    got = await store.get_subscription(A.tenant, mine.id)
+    assert got is not None and got.last_post_at == T0
+    other = await store.get_subscription(B.tenant, theirs.id)
+    assert other is not None and other.last_post_at is None
