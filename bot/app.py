@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.delivery import Delivery, DeliveryReport
 from bot.messages import Command, Reply
 from bot.models import Paper, utcnow
+from bot.pipeline import Sources
 from bot.routing import Router
 from bot.search import PaperIndex
 from bot.store import Store, open_store
@@ -48,11 +49,13 @@ class App:
         index: PaperIndex,
         adapters: dict[str, ChatAdapter],
         clock: Callable[[], datetime] = utcnow,
+        sources: Sources | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.index = index
         self.clock = clock
+        self.sources = sources or Sources(settings)
         self.router = Router(store, clock)
         self.core = Core(
             store,
@@ -77,6 +80,7 @@ class App:
         *,
         console: ConsoleAdapter | None = None,
         clock: Callable[[], datetime] = utcnow,
+        sources: Sources | None = None,
     ) -> App:
         """Open the store and index, and build the adapters that have tokens.
 
@@ -92,7 +96,7 @@ class App:
             raise
         console = console or ConsoleAdapter()
         adapters: dict[str, ChatAdapter] = {"console": console}
-        app = cls(settings, store, index, adapters, clock)
+        app = cls(settings, store, index, adapters, clock, sources)
         for adapter in build_platform_adapters(settings, app.handle):
             adapters[adapter.platform] = adapter
         console.handle = app.handle
@@ -128,7 +132,8 @@ class App:
 
     async def poll(self) -> tuple[int, int]:
         """Poll every enabled source once; (fetched, new)."""
-        return 0, 0
+        report = await self.sources.poll_all(self.store, self.on_papers)
+        return report.fetched, report.new
 
     async def deliver(self) -> DeliveryReport:
         """Post everything that is due."""
@@ -141,6 +146,7 @@ class App:
                 await adapter.stop()
             except Exception:
                 log.exception("stopping the %s adapter failed", adapter.platform)
+        await self.sources.aclose()
         await self.index.close()
         await self.store.close()
 
