@@ -161,7 +161,7 @@ class Fetcher:
                 raise SourceError(f"{key}: HTTP {status}")
             declared = response.headers.get("Content-Length")
             if declared and declared.isdigit() and int(declared) > self.max_bytes:
-                raise SourceError(f"{key}: response of {declared} bytes is over the cap")
+                raise SourceError(f"{key}: response is larger than {self.max_bytes} bytes")
             chunks, size = [], 0
             async for chunk in response.aiter_bytes():
                 size += len(chunk)
