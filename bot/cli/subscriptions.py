@@ -6,6 +6,7 @@ import click
 
 from bot.cli.context import UsageFailure, cli_context, echo_json, run_async
 from bot.models import AddressError, Destination, Schedule, ScheduleError, Tenant
+from bot.query import QueryError, parse
 from bot.store import DuplicateSubscription
 
 
@@ -42,8 +43,10 @@ async def subscribe(
     except ScheduleError as exc:
         raise UsageFailure(str(exc)) from None
     query = query.strip()
-    if not query:
-        raise UsageFailure("the query is empty")
+    try:
+        parse(query)
+    except QueryError as exc:
+        raise UsageFailure(f"bad query: {exc}") from None
     async with ctx.store() as store:
         try:
             sub = await store.add_subscription(destination, query, schedule, created_by="cli")
