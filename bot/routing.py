@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 
 from bot.matcher import SubscriptionIndex
 from bot.models import Destination, OutboxEntry, Paper, Subscription, utcnow
+from bot.query import QueryError
 from bot.schedule import next_due
 from bot.store import Store
 
@@ -58,7 +59,17 @@ class Router:
                 del self._subs[sub_id]
         for sub_id, sub in current.items():
             if sub_id not in self._subs:
-                self.index.add(sub)
+                try:
+                    self.index.add(sub)
+                except QueryError as exc:
+                    # Stored before queries were validated, or by hand: never crash the
+                    # router; pause it, so people see why in /papers subscriptions.
+                    log.warning("subscription %s has an invalid query: %s", sub_id, exc)
+                    if not sub.paused:
+                        await self.store.set_paused(
+                            sub.tenant, sub_id, True, f"invalid query: {exc}"
+                        )
+                    continue
             self._subs[sub_id] = sub
 
     async def catch_up(self, max_age: timedelta = MAX_AGE, batch: int = 1000) -> RouteReport:

@@ -169,3 +169,13 @@ async def test_digest_across_dst_and_digest_now(bot: ConsoleBot) -> None:
     await bot.cycle()
     assert "1 pending paper will be posted" in (await bot.say("/papers digest")).text
     assert (await bot.cycle()).delivery.posted == 1
+
+
+async def test_a_stored_invalid_query_is_paused_not_fatal(bot: ConsoleBot) -> None:
+    broken = await bot.app.store.add_subscription(bot.console.destination, "(unclosed")
+    await bot.say("/papers subscribe diffusion")
+    await bot.ingest(paper(1, "Diffusion"))
+    assert (await bot.cycle()).delivery.posted == 1
+    stored = await bot.app.store.get_subscription(bot.console.destination.tenant, broken.id)
+    assert stored is not None and stored.paused
+    assert stored.paused_reason and stored.paused_reason.startswith("invalid query")
