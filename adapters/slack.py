@@ -73,6 +73,7 @@ class SlackAdapter:
         self._runner: web.AppRunner | None = None
         self._socket: Any = None
         self._dm_channels: dict[str, str] = {}
+        self._team_id: str | None = None
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -162,7 +163,19 @@ class SlackAdapter:
 
     # -- posts out -------------------------------------------------------------------
 
+    async def _team(self) -> str:
+        """The workspace the bot token belongs to (asked once)."""
+        if self._team_id is None:
+            me = await self.client.auth_test()
+            self._team_id = str(me["team_id"])
+        return self._team_id
+
     async def _channel(self, destination: Destination) -> str:
+        team = await self._team()
+        if destination.workspace != team:
+            raise PermanentDeliveryError(
+                f"Slack: this bot token belongs to workspace {team}, not {destination.workspace}"
+            )
         if not destination.is_user:
             return destination.channel
         user = destination.channel[1:]

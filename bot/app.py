@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -20,7 +20,7 @@ from bot.commands import Core
 from bot.config import Settings
 from bot.delivery import Delivery, DeliveryReport
 from bot.messages import Command, Reply
-from bot.models import Paper, utcnow
+from bot.models import Destination, Paper, utcnow
 from bot.pipeline import Sources
 from bot.routing import Router
 from bot.search import PaperIndex
@@ -97,7 +97,7 @@ class App:
         console = console or ConsoleAdapter()
         adapters: dict[str, ChatAdapter] = {"console": console}
         app = cls(settings, store, index, adapters, clock, sources)
-        for adapter in build_platform_adapters(settings, app.handle):
+        for adapter in build_platform_adapters(settings, app.handle, app.core.choices):
             adapters[adapter.platform] = adapter
         console.handle = app.handle
         return app
@@ -198,16 +198,18 @@ class App:
 
 
 def build_platform_adapters(
-    settings: Settings, handle: Callable[[Command], object]
+    settings: Settings,
+    handle: Callable[[Command], Awaitable[Reply]],
+    choices: Callable[[Destination, Destination], Awaitable[list[tuple[str, str]]]],
 ) -> list[ChatAdapter]:
     """The Slack and Discord adapters whose tokens are configured."""
     adapters: list[ChatAdapter] = []
     if settings.slack.bot_token is not None:
         from adapters.slack import SlackAdapter
 
-        adapters.append(SlackAdapter(settings.slack, handle))  # type: ignore[arg-type]
+        adapters.append(SlackAdapter(settings.slack, handle))
     if settings.discord.token is not None:
         from adapters.discord_bot import DiscordAdapter
 
-        adapters.append(DiscordAdapter(settings.discord, handle))  # type: ignore[arg-type]
+        adapters.append(DiscordAdapter(settings.discord, handle, choices))
     return adapters

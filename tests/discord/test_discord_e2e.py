@@ -1,0 +1,49 @@
+"""End to end: subscribe, ingest, `paperbot run --once` -> the fake Discord REST API."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from fake_discord import FakeDiscord
+
+from bot.cli import main
+
+
+async def test_run_once_posts_each_match_once(
+    fake_discord: FakeDiscord, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PAPERBOT_DISCORD__TOKEN", "test")
+    monkeypatch.setenv("PAPERBOT_DISCORD__API_URL", fake_discord.url)
+    monkeypatch.setenv("PAPERBOT_SOURCES__HUGGINGFACE__ENABLED", "false")
+    monkeypatch.setenv("PAPERBOT_SOURCES__ARXIV__ENABLED", "false")
+    now = datetime.now(UTC).isoformat()
+    papers = tmp_path / "papers.jsonl"
+    papers.write_text(
+        "\n".join(
+            json.dumps({"id": f"2411.0000{i}", "title": title, "published": now})
+            for i, title in enumerate(["Diffusion @everyone", "Diffusion models", "Graphs"], 1)
+        )
+    )
+
+    def cli(*args: str) -> tuple[int, str, str]:
+        result = CliRunner().invoke(main, ["--data-dir", str(tmp_path), *args])
+        return result.exit_code, result.stdout, result.stderr
+
+    async def run(*args: str) -> tuple[int, str, str]:
+        return await asyncio.to_thread(cli, *args)
+
+    assert (await run("subscribe", "--channel", "discord:111:222", "diffusion"))[0] == 0
+    assert (await run("ingest", "--file", str(papers)))[0] == 0
+    code, _, err = await run("run", "--once")
+    assert code == 0, err
+    [post] = fake_discord.posts("channels/222/messages")
+    assert post.json["allowed_mentions"] == {"parse": []}
+    titles = sorted(e["title"] for e in post.json["embeds"])
+    assert titles == ["Diffusion @\u200beveryone", "Diffusion models"]
+    code, _, _ = await run("run", "--once")
+    assert code == 0 and len(fake_discord.posts("channels/222/messages")) == 1

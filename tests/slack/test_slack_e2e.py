@@ -1,0 +1,64 @@
+"""End to end in HTTP mode: subscribe, ingest, `paperbot run --once` -> the fake Slack."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from fake_slack import FakeSlack
+from slack_sdk.models.blocks import Block
+
+from bot.cli import main
+
+
+async def test_run_once_posts_each_match_once(
+    fake_slack: FakeSlack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PAPERBOT_SLACK__BOT_TOKEN", "xoxb-test")
+    monkeypatch.setenv("PAPERBOT_SLACK__API_URL", f"{fake_slack.url}/api/")
+    monkeypatch.setenv("PAPERBOT_SOURCES__HUGGINGFACE__ENABLED", "false")
+    monkeypatch.setenv("PAPERBOT_SOURCES__ARXIV__ENABLED", "false")
+    now = datetime.now(UTC).isoformat()
+    papers = tmp_path / "papers.jsonl"
+    papers.write_text(
+        "\n".join(
+            json.dumps({"id": f"2411.0000{i}", "title": title, "published": now})
+            for i, title in enumerate(
+                ["Diffusion <!channel> policies", "Diffusion models", "Graph networks"], 1
+            )
+        )
+    )
+
+    def cli(*args: str) -> tuple[int, str, str]:
+        result = CliRunner().invoke(main, ["--data-dir", str(tmp_path), *args])
+        return result.exit_code, result.stdout, result.stderr
+
+    async def run(*args: str) -> tuple[int, str, str]:
+        return await asyncio.to_thread(cli, *args)
+
+    assert (await run("subscribe", "--channel", "slack:T1:C1", "diffusion"))[0] == 0
+    assert (await run("subscribe", "--channel", "slack:T1:C2", "graph"))[0] == 0
+    # A workspace this bot token does not belong to is never posted to.
+    assert (await run("subscribe", "--channel", "slack:T2:C1", "graph"))[0] == 0
+    assert (await run("ingest", "--file", str(papers)))[0] == 0
+    code, _, err = await run("run", "--once")
+    assert code == 0, err
+    posts = fake_slack.of("chat.postMessage")
+    assert len(posts) == 2  # one batch per destination
+    by_channel: dict[str, list[str]] = {}
+    for post in posts:
+        for block in post.data["blocks"]:
+            Block.parse(block)
+            if block["type"] == "header":
+                by_channel.setdefault(post.data["channel"], []).append(block["text"]["text"])
+        assert "<!channel>" not in post.data["text"]
+    assert sorted(by_channel["C1"]) == ["Diffusion <!channel> policies", "Diffusion models"]
+    assert by_channel["C2"] == ["Graph networks"]
+    code, out, _ = await run("subscriptions", "--workspace", "slack:T2")
+    assert "paused: Slack: this bot token belongs to workspace T1, not T2" in out
+    code, _, err = await run("run", "--once")
+    assert code == 0 and len(fake_slack.of("chat.postMessage")) == 2  # nothing twice
