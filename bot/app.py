@@ -25,6 +25,7 @@ from bot.pipeline import Sources
 from bot.routing import Router
 from bot.search import PaperIndex
 from bot.store import Store, open_store
+from bot.summarize_llm import Summarizer
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +66,14 @@ class App:
             clock=clock,
         )
         self.adapters = adapters
+        self.summarizer = Summarizer(settings.summaries.llm, store, clock=clock)
         self.delivery = Delivery(
             store,
             adapters,
             max_per_post=settings.delivery.max_per_post,
             lease_seconds=settings.delivery.lease_seconds,
             clock=clock,
+            summarize=self.summarizer.tldr,
         )
 
     @classmethod
@@ -147,6 +150,7 @@ class App:
             except Exception:
                 log.exception("stopping the %s adapter failed", adapter.platform)
         await self.sources.aclose()
+        await self.summarizer.aclose()
         await self.index.close()
         await self.store.close()
 

@@ -15,14 +15,14 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from adapters.base import ChatAdapter, DeliveryError, PermanentDeliveryError, RateLimited
 from bot.cards import card_for
 from bot.messages import Card, MessageRef, Reply
-from bot.models import Destination, OutboxEntry, Subscription, utcnow
+from bot.models import Destination, OutboxEntry, Paper, Subscription, utcnow
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,7 @@ class Delivery:
         lease_seconds: float = 300,
         pacing: float = 1.0,
         clock: Callable[[], datetime] = utcnow,
+        summarize: Callable[[Paper, tuple[str, ...]], Awaitable[str]] | None = None,
     ) -> None:
         self.store = store
         self.adapters = adapters
@@ -66,6 +67,7 @@ class Delivery:
         self.lease_seconds = lease_seconds
         self.pacing = pacing
         self.clock = clock
+        self.summarize = summarize
         self._last_post: dict[Destination, float] = {}
 
     async def run_once(self, batch: int = 1000) -> DeliveryReport:
@@ -109,7 +111,11 @@ class Delivery:
             await self.store.ack([e.id for e in missing])
             report.dropped += len(missing)
         live = [e for e in live if e.paper_id in papers]
-        cards = [card_for(papers[e.paper_id], e.terms, e.subscription_ids) for e in live]
+        cards = []
+        for e in live:
+            paper = papers[e.paper_id]
+            summary = await self.summarize(paper, e.terms) if self.summarize else None
+            cards.append(card_for(paper, e.terms, e.subscription_ids, summary))
         chunks = [
             (live[i : i + self.max_per_post], cards[i : i + self.max_per_post])
             for i in range(0, len(live), self.max_per_post)

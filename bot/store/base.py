@@ -179,6 +179,17 @@ class Store(Protocol):
     async def set_cursor(self, source: str, value: str) -> None:
         """Store a source's polling cursor."""
 
+    # -- small values (caches, counters) ---------------------------------------------
+
+    async def get_value(self, key: str) -> str | None:
+        """A stored small value (e.g. a cached LLM summary), or None."""
+
+    async def set_value(self, key: str, value: str) -> None:
+        """Store a small value under `key`."""
+
+    async def incr(self, key: str, by: int = 1) -> int:
+        """Atomically add `by` to the counter `key` (0 when new); the new count."""
+
     # -- feedback ---------------------------------------------------------------------
 
     async def record_feedback(self, tenant: Tenant, paper_id: str, who: str, value: int) -> None:

@@ -255,6 +255,22 @@ class RedisStore(RedisSubscriptions):
         async with self.guard():
             await self.client.hset(CURSORS, source, value)
 
+    async def get_value(self, key: str) -> str | None:
+        """A stored small value, or None."""
+        async with self.guard():
+            value = await self.client.get(f"{P}kv:{key}")
+        return None if value is None else text(value)
+
+    async def set_value(self, key: str, value: str) -> None:
+        """Store a small value."""
+        async with self.guard():
+            await self.client.set(f"{P}kv:{key}", value)
+
+    async def incr(self, key: str, by: int = 1) -> int:
+        """Atomically add to a counter (INCRBY); the new count."""
+        async with self.guard():
+            return int(await self.client.incrby(f"{P}kv:{key}", by))
+
     async def record_feedback(self, tenant: Tenant, paper_id: str, who: str, value: int) -> None:
         """Record a +1/-1 (0 withdraws) of `who` for a paper."""
         if value not in (-1, 0, 1):

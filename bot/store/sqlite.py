@@ -49,6 +49,7 @@ CREATE TABLE IF NOT EXISTS outbox (
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (due_at);
 CREATE INDEX IF NOT EXISTS outbox_destination ON outbox (destination);
 CREATE TABLE IF NOT EXISTS cursors (source TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS feedback (
     tenant TEXT NOT NULL, paper_id TEXT NOT NULL, who TEXT NOT NULL, value INTEGER NOT NULL,
     PRIMARY KEY (tenant, paper_id, who)) WITHOUT ROWID;
@@ -288,6 +289,28 @@ class SQLiteStore:
                 (source, value, value),
             )
         )
+
+    async def get_value(self, key: str) -> str | None:
+        """A stored small value, or None."""
+
+        def get(conn: sqlite3.Connection) -> str | None:
+            row = conn.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
+            return None if row is None else str(row[0])
+
+        return await self._run(get)
+
+    async def set_value(self, key: str, value: str) -> None:
+        """Store a small value."""
+        await self._run(
+            lambda c: c.execute(
+                "INSERT INTO kv VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = ?",
+                (key, value, value),
+            )
+        )
+
+    async def incr(self, key: str, by: int = 1) -> int:
+        """Atomically add to a counter; the new count."""
+        return await self._run(ops.incr, key, by)
 
     async def record_feedback(self, tenant: Tenant, paper_id: str, who: str, value: int) -> None:
         """Record a +1/-1 (0 withdraws) of `who` for a paper."""

@@ -268,3 +268,15 @@ def feedback(conn: sqlite3.Connection, tenant: str, paper_id: str) -> tuple[int,
         (tenant, paper_id),
     ).fetchone()
     return int(row[0]), int(row[1])
+
+
+def incr(conn: sqlite3.Connection, key: str, by: int) -> int:
+    """Add to a counter in the kv table; the new count."""
+    with transaction(conn):
+        row = conn.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
+        count = (int(row[0]) if row else 0) + by
+        conn.execute(
+            "INSERT INTO kv VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = ?",
+            (key, str(count), str(count)),
+        )
+    return count

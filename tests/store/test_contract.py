@@ -277,3 +277,14 @@ async def test_mark_posted_is_tenant_scoped(store: Store) -> None:
     assert got is not None and got.last_post_at == T0
     other = await store.get_subscription(B.tenant, theirs.id)
     assert other is not None and other.last_post_at is None
+
+
+async def test_values_and_counters(store: Store) -> None:
+    assert await store.get_value("llm:tldr:arxiv:1") is None
+    await store.set_value("llm:tldr:arxiv:1", "")
+    assert await store.get_value("llm:tldr:arxiv:1") == ""
+    await store.set_value("llm:tldr:arxiv:1", "A summary.")
+    assert await store.get_value("llm:tldr:arxiv:1") == "A summary."
+    counts = await asyncio.gather(*(store.incr("llm:budget:2026-11-24") for _ in range(10)))
+    assert sorted(counts) == list(range(1, 11))
+    assert await store.incr("llm:budget:2026-11-24", 5) == 15
