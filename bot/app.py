@@ -176,20 +176,19 @@ class App:
             await asyncio.gather(*tasks, return_exceptions=True)
 
     async def run_sources_forever(self) -> None:
-        """Poll sources, then index and route, until cancelled."""
+        """Poll each source on its own interval, then index and route, until cancelled.
+
+        Papers stored by other processes (`paperbot ingest`) are routed at least every
+        `delivery.interval` seconds.
+        """
         while True:
             try:
-                await self.poll()
+                await self.sources.poll_all(self.store, self.on_papers, due_only=True)
                 await self.process()
             except Exception:
                 log.exception("source cycle failed; retrying next cycle")
-            await asyncio.sleep(self.poll_interval())
-
-    def poll_interval(self) -> float:
-        """Seconds between source cycles: the shortest enabled source's interval."""
-        sources = self.settings.sources
-        intervals = [s.poll_interval for s in (sources.huggingface, sources.arxiv) if s.enabled]
-        return min(intervals, default=self.settings.delivery.interval)
+            wait = min(self.sources.next_poll_in(), self.settings.delivery.interval)
+            await asyncio.sleep(max(wait, 1.0))
 
     async def run_delivery_forever(self) -> None:
         """Deliver every `delivery.interval` seconds until cancelled."""

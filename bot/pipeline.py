@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
@@ -96,15 +97,31 @@ class Sources:
         self.huggingface = HuggingFaceSource(fetcher, cfg.huggingface.base_url)
         self.arxiv = ArxivSource(polite, cfg.arxiv.categories, cfg.arxiv.rss_url, cfg.arxiv.api_url)
         self.enabled: list[Source] = []
+        self.intervals: dict[str, float] = {}
         if cfg.huggingface.enabled:
             self.enabled.append(self.huggingface)
+            self.intervals[self.huggingface.name] = cfg.huggingface.poll_interval
         if cfg.arxiv.enabled and cfg.arxiv.categories:
             self.enabled.append(self.arxiv)
+            self.intervals[self.arxiv.name] = cfg.arxiv.poll_interval
+        self._next: dict[str, float] = {}
 
-    async def poll_all(self, store: Store, on_papers: OnPapers | None = None) -> IngestReport:
-        """Poll every enabled source once from its stored cursor."""
+    def next_poll_in(self) -> float:
+        """Seconds until the next source is due (its own `poll_interval` after its poll)."""
+        now = time.monotonic()
+        waits = [self._next.get(s.name, now) - now for s in self.enabled]
+        return max(0.0, min(waits, default=3600.0))
+
+    async def poll_all(
+        self, store: Store, on_papers: OnPapers | None = None, due_only: bool = False
+    ) -> IngestReport:
+        """Poll every enabled source once from its stored cursor (only those due, if asked)."""
         total = IngestReport()
         for source in self.enabled:
+            now = time.monotonic()
+            if due_only and self._next.get(source.name, now) > now:
+                continue
+            self._next[source.name] = now + self.intervals[source.name]
             cursor = await store.get_cursor(source.name)
             try:
                 batch, new_cursor = await source.poll(cursor)

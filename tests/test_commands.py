@@ -252,3 +252,17 @@ async def test_store_down_is_a_clear_reply(tmp_path: Path, doomed_redis: str) ->
             await store.count_papers()
         await store.close()
     await index.close()
+
+
+async def test_paper_by_id_or_url(core: Core) -> None:
+    for ref in (
+        "2411.00001",
+        "arXiv:2411.00001v2",
+        "https://arxiv.org/abs/2411.00001",
+        "https://huggingface.co/papers/2411.00001",
+    ):
+        reply = await say(core, f"paper {ref}")
+        assert [c.paper_id for c in reply.cards] == ["arxiv:2411.00001"], ref
+    assert "not in the bot's index" in (await say(core, "paper 2411.99999")).text
+    assert "not a paper id" in (await say(core, "paper banana")).text
+    assert "Which paper" in (await say(core, "paper")).text

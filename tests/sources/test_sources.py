@@ -316,3 +316,31 @@ def test_files_jsonl_and_hf_array(tmp_path: Path) -> None:
     assert len(load_papers(array).papers) == 2
     with pytest.raises(SourceError):
         load_papers(tmp_path / "missing.jsonl")
+
+
+async def test_each_source_polls_on_its_own_interval(store: Store, tmp_path: Path) -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.host)
+        return httpx.Response(200, content=RSS if request.url.host == "rss.test" else b"[]")
+
+    settings = load_settings(
+        None,
+        data_dir=tmp_path,
+        sources={
+            "huggingface": {"base_url": "http://hf.test", "poll_interval": 900},
+            "arxiv": {"rss_url": "http://rss.test", "poll_interval": 3600},
+        },
+    )
+    sources = Sources(settings, httpx.MockTransport(handler), sleep=Sleeps(), arxiv_interval=0)
+    await sources.poll_all(store, due_only=True)
+    assert set(seen) == {"hf.test", "rss.test"}
+    seen.clear()
+    await sources.poll_all(store, due_only=True)
+    assert seen == []  # nothing is due yet
+    assert 890 < sources.next_poll_in() <= 900
+    sources._next["huggingface"] = 0  # as if 15 minutes had passed
+    await sources.poll_all(store, due_only=True)
+    assert set(seen) == {"hf.test"}
+    await sources.aclose()
