@@ -15,6 +15,7 @@ import logging
 import re
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any
 
 import feedparser
@@ -103,19 +104,10 @@ def parse_feed(body: bytes, where: str, atom: bool) -> Batch:
     feed = feedparser.parse(body)
     if feed.get("bozo") and not feed.get("entries"):
         raise SourceError(f"{where}: not a readable feed ({feed.get('bozo_exception')})")
+    convert = paper_from_atom_entry if atom else paper_from_rss_item
     batch = Batch()
-    seen: set[str] = set()
     for index, entry in enumerate(feed.get("entries") or []):
-        try:
-            paper = paper_from_atom_entry(entry) if atom else paper_from_rss_item(entry)
-        except ValueError as exc:
-            batch.skip(f"{where} entry {index}: {exc}")
-            continue
-        if paper.id in seen:
-            batch.skip(f"{where} entry {index}: duplicate of {paper.id}")
-            continue
-        seen.add(paper.id)
-        batch.papers.append(paper)
+        batch.collect(partial(convert, entry), f"{where} entry {index}")
     return batch
 
 

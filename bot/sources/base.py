@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -19,11 +20,26 @@ class Batch:
 
     papers: list[Paper] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    _ids: set[str] = field(default_factory=set, repr=False)
 
     def skip(self, reason: str) -> None:
         """Skip one bad item: one log line, counted."""
         log.warning("skipped %s", reason)
         self.skipped.append(reason)
+
+    def collect(self, convert: Callable[[], Paper], where: str) -> None:
+        """Add `convert()`'s paper; a bad item (ValueError, TypeError) or an id seen
+        already in this batch is skipped with one log line."""
+        try:
+            paper = convert()
+        except (ValueError, TypeError) as exc:
+            self.skip(f"{where}: {exc}")
+            return
+        if paper.id in self._ids:
+            self.skip(f"{where}: duplicate of {paper.id}")
+            return
+        self._ids.add(paper.id)
+        self.papers.append(paper)
 
     def extend(self, other: Batch) -> None:
         """Add another batch's papers and skips."""

@@ -4,6 +4,7 @@ JSON array (as saved from the API). The format is detected from the content."""
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 
 from bot.ids import parse_paper_ref
@@ -16,7 +17,8 @@ FileLoad = Batch
 NAME = "file"
 
 
-def _record(data: object, where: str) -> Paper:
+def _record(line: str) -> Paper:
+    data = json.loads(line)  # JSONDecodeError is a ValueError: the line is skipped
     if isinstance(data, dict) and "paper" in data and "id" not in data:
         from bot.sources.huggingface import paper_from_hf_item
 
@@ -46,19 +48,7 @@ def load_papers(path: Path) -> FileLoad:
             raise SourceError(f"{path} is not valid JSON: {exc}") from exc
         return papers_from_items(items, str(path))
     batch = Batch()
-    seen: set[str] = set()
     for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            paper = _record(json.loads(line), where)
-        except (json.JSONDecodeError, ValueError, TypeError) as exc:
-            batch.skip(f"{where}: {exc}")
-            continue
-        if paper.id in seen:
-            batch.skip(f"{where}: duplicate of {paper.id}")
-            continue
-        seen.add(paper.id)
-        batch.papers.append(paper)
+        if line.strip():
+            batch.collect(partial(_record, line), f"{path}:{number}")
     return batch

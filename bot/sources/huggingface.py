@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from bot.ids import parse_paper_ref
@@ -85,18 +86,8 @@ def papers_from_items(items: Any, where: str) -> Batch:
     batch = Batch()
     if not isinstance(items, list):
         raise SourceError(f"{where}: expected a JSON array of papers")
-    seen: set[str] = set()
     for index, item in enumerate(items):
-        try:
-            paper = paper_from_hf_item(item)
-        except ValueError as exc:
-            batch.skip(f"{where} item {index}: {exc}")
-            continue
-        if paper.id in seen:
-            batch.skip(f"{where} item {index}: duplicate of {paper.id}")
-            continue
-        seen.add(paper.id)
-        batch.papers.append(paper)
+        batch.collect(partial(paper_from_hf_item, item), f"{where} item {index}")
     return batch
 
 

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from fake_discord import FakeDiscord
-
-from bot.cli import main
+from loopback import cli_runner
 
 
 async def test_run_once_posts_each_match_once(
@@ -30,12 +27,7 @@ async def test_run_once_posts_each_match_once(
         )
     )
 
-    def cli(*args: str) -> tuple[int, str, str]:
-        result = CliRunner().invoke(main, ["--data-dir", str(tmp_path), *args])
-        return result.exit_code, result.stdout, result.stderr
-
-    async def run(*args: str) -> tuple[int, str, str]:
-        return await asyncio.to_thread(cli, *args)
+    run = cli_runner(tmp_path)
 
     assert (await run("subscribe", "--channel", "discord:111:222", "diffusion"))[0] == 0
     assert (await run("ingest", "--file", str(papers)))[0] == 0

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from fake_slack import FakeSlack
+from loopback import cli_runner
 from slack_sdk.models.blocks import Block
-
-from bot.cli import main
 
 
 async def test_run_once_posts_each_match_once(
@@ -33,12 +30,7 @@ async def test_run_once_posts_each_match_once(
         )
     )
 
-    def cli(*args: str) -> tuple[int, str, str]:
-        result = CliRunner().invoke(main, ["--data-dir", str(tmp_path), *args])
-        return result.exit_code, result.stdout, result.stderr
-
-    async def run(*args: str) -> tuple[int, str, str]:
-        return await asyncio.to_thread(cli, *args)
+    run = cli_runner(tmp_path)
 
     assert (await run("subscribe", "--channel", "slack:T1:C1", "diffusion"))[0] == 0
     assert (await run("subscribe", "--channel", "slack:T1:C2", "graph"))[0] == 0
