@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -182,3 +183,34 @@ def test_backoff_grows_and_is_capped(attempts: int) -> None:
     value = backoff(attempts)
     assert 0.8 * min(30 * 2 ** (attempts - 1), MAX_BACKOFF) <= value
     assert value <= 1.2 * MAX_BACKOFF
+
+
+async def test_killed_mid_cycle_then_restarted(store: Store) -> None:
+    """Kill the delivery task while a post is in flight; a new worker finishes the job."""
+    import asyncio
+
+    ids = await _setup(store, 12)
+    clock = Clock()
+    started = asyncio.Event()
+
+    class Hanging(RecordingAdapter):
+        async def send(self, destination, reply, thread=None):  # type: ignore[no-untyped-def]
+            if self.calls == 1:  # the second message never gets confirmed
+                self.calls += 1
+                started.set()
+                await asyncio.Event().wait()
+            return await super().send(destination, reply, thread)
+
+    first = Hanging()
+    task = asyncio.create_task(_delivery(store, first, clock).run_once())
+    await started.wait()
+    task.cancel()  # the process dies between lease and ack
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    assert len(first.paper_ids()) == 5  # one message was confirmed (and acked)
+    second = RecordingAdapter()
+    restarted = _delivery(store, second, clock)
+    assert (await restarted.run_once()).posted == 0  # the rest is still leased
+    clock.advance(61)  # the lease expires
+    assert (await restarted.run_once()).posted == 7
+    assert sorted(first.paper_ids() + second.paper_ids()) == sorted(ids)  # once each
