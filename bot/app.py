@@ -160,20 +160,26 @@ class App:
         Adapters start in the background; sources are polled, new papers indexed and
         routed, and the outbox delivered, each on its own interval.
         """
-        tasks = [asyncio.create_task(a.start()) for a in self.platform_adapters]
-        tasks.append(asyncio.create_task(self.run_sources_forever()))
-        tasks.append(asyncio.create_task(self.run_delivery_forever()))
+        starts = {asyncio.create_task(a.start()) for a in self.platform_adapters}
+        loops = {
+            asyncio.create_task(self.run_sources_forever()),
+            asyncio.create_task(self.run_delivery_forever()),
+        }
         console = self.adapters["console"]
         if console_repl and isinstance(console, ConsoleAdapter):
-            tasks.append(asyncio.create_task(console.repl(after_each=self.deliver)))
+            loops.add(asyncio.create_task(console.repl(after_each=self.deliver)))
         try:
-            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                task.result()  # an adapter that failed to start raises here
+            while True:
+                done, _ = await asyncio.wait(starts | loops, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    task.result()  # an adapter that failed to start raises here
+                if done & loops:
+                    return  # the console's input ended
+                starts -= done  # an adapter that connected and returned: keep running
         finally:
-            for task in tasks:
+            for task in starts | loops:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(*starts, *loops, return_exceptions=True)
 
     async def run_sources_forever(self) -> None:
         """Poll each source on its own interval, then index and route, until cancelled.

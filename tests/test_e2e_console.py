@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -179,3 +180,29 @@ async def test_a_stored_invalid_query_is_paused_not_fatal(bot: ConsoleBot) -> No
     stored = await bot.app.store.get_subscription(bot.console.destination.tenant, broken.id)
     assert stored is not None and stored.paused
     assert stored.paused_reason and stored.paused_reason.startswith("invalid query")
+
+
+async def test_run_keeps_going_after_adapters_connect(bot: ConsoleBot) -> None:
+    import asyncio
+
+    class Connects:
+        platform = "slack"
+        started = False
+
+        async def start(self) -> None:
+            self.started = True  # connects and returns, like Socket Mode
+
+        async def stop(self) -> None:
+            """Nothing to stop."""
+
+        async def send(self, destination, reply, thread=None):  # type: ignore[no-untyped-def]
+            raise AssertionError("nothing to send")
+
+    adapter = Connects()
+    bot.app.adapters["slack"] = adapter  # type: ignore[assignment]
+    task = asyncio.create_task(bot.app.run())
+    await asyncio.sleep(0.2)
+    assert adapter.started and not task.done()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
