@@ -1,0 +1,161 @@
+"""A paper analyzed once for matching many queries (the percolator, `paperbot match`).
+
+Each text field is kept as its term sequence (one term per position, "" at sentence
+ends; the analyzer's `sequence`) plus a set of its terms, joined hyphen forms
+included. Presence is a set lookup; a phrase is found by scanning the sequence
+(`list.index`, in C). A phrase that involves a joined hyphen form (which shares the
+position of the hyphenated word's first part) is checked against full positions
+from `analyze`, computed on first need.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+
+from bot.models import Paper
+from bot.text import analyze, exact_value, sequence
+
+#: Authors are analyzed as one text, a sentence end between two names: a phrase
+#: never spans two authors.
+AUTHOR_SEPARATOR = " ; "
+
+
+class Doc:
+    """The analyzed fields of one paper and per-paper caches."""
+
+    __slots__ = (
+        "_positions",
+        "_sorted",
+        "abstract",
+        "abstract_keys",
+        "all_keys",
+        "author",
+        "author_joined",
+        "author_keys",
+        "cat",
+        "keys",
+        "memo",
+        "paper",
+        "paper_id",
+        "source",
+        "text_joined",
+        "title",
+        "title_keys",
+    )
+
+    def __init__(self, paper: Paper) -> None:
+        """Analyze every field of `paper` once."""
+        self.paper = paper
+        self.paper_id = paper.id
+        self.title, title_joined = sequence(paper.title)
+        self.abstract, abstract_joined = sequence(paper.abstract)
+        self.title_keys = set(self.title)
+        self.title_keys.update(title_joined)
+        self.title_keys.discard("")
+        self.abstract_keys = set(self.abstract)
+        self.abstract_keys.update(abstract_joined)
+        self.abstract_keys.discard("")
+        self.keys = self.title_keys | self.abstract_keys  # title or abstract
+        self.text_joined = {*title_joined, *abstract_joined}
+        self.author, author_joined = sequence(AUTHOR_SEPARATOR.join(paper.authors))
+        self.author_joined = set(author_joined)
+        self.author_keys = set(self.author) | self.author_joined
+        self.author_keys.discard("")
+        self.cat = frozenset(exact_value(c) for c in paper.categories)
+        self.source = frozenset(exact_value(s) for s in paper.sources)
+        #: Every term key: `robot` (title or abstract), `title:robot`, `author:finn`,
+        #: `cat:cs.lg`, `source:arxiv` (the keys of bot/matcher_anchors.py).
+        self.all_keys = set(self.keys)
+        self.all_keys.update(["title:" + t for t in self.title_keys])
+        self.all_keys.update(["author:" + t for t in self.author_keys])
+        self.all_keys.update(["cat:" + v for v in self.cat])
+        self.all_keys.update(["source:" + v for v in self.source])
+        self.memo: dict[int, bool] = {}  # results of shared leaves (bot/query_eval.py)
+        self._sorted: list[str] | None = None
+        self._positions: dict[str, dict[str, list[int]]] = {}
+
+    # -- prefixes ------------------------------------------------------------------
+
+    def sorted_terms(self) -> list[str]:
+        """The title and abstract terms in sorted order (cached)."""
+        if self._sorted is None:
+            self._sorted = sorted(self.keys)
+        return self._sorted
+
+    def prefixed(self, prefix: str) -> list[str]:
+        """The title and abstract terms starting with `prefix`."""
+        terms = self.sorted_terms()
+        i = bisect_left(terms, prefix)
+        out = []
+        while i < len(terms) and terms[i].startswith(prefix):
+            out.append(terms[i])
+            i += 1
+        return out
+
+    def has_prefix(self, prefix: str) -> bool:
+        """Does a title or abstract term start with `prefix`?"""
+        terms = self.sorted_terms()
+        i = bisect_left(terms, prefix)
+        return i < len(terms) and terms[i].startswith(prefix)
+
+    def field_terms(self, field: str | None) -> set[str] | frozenset[str]:
+        """The distinct terms (or values) of a field; None means title and abstract."""
+        if field is None:
+            return self.keys
+        if field == "title":
+            return self.title_keys
+        if field == "abstract":
+            return self.abstract_keys
+        if field == "author":
+            return self.author_keys
+        return self.cat if field == "cat" else self.source
+
+    # -- phrases -------------------------------------------------------------------
+
+    def has_phrase(self, field: str | None, terms: tuple[str, ...]) -> bool:
+        """Are `terms` at consecutive positions of the field (title or abstract for None)?"""
+        if field == "author":
+            if not self.author_keys.issuperset(terms):
+                return False
+            if self.author_joined and not self.author_joined.isdisjoint(terms):
+                return self._positional("author", terms)
+            return _in_sequence(self.author, terms)
+        if not (self.keys if field is None else self.field_terms(field)).issuperset(terms):
+            return False
+        slow = bool(self.text_joined) and not self.text_joined.isdisjoint(terms)
+        for name in ("title", "abstract") if field is None else (field,):
+            if slow:
+                if self._positional(name, terms):
+                    return True
+            elif _in_sequence(self.title if name == "title" else self.abstract, terms):
+                return True
+        return False
+
+    def _positional(self, field: str, terms: tuple[str, ...]) -> bool:
+        positions = self._positions.get(field)
+        if positions is None:
+            text = (
+                self.paper.title
+                if field == "title"
+                else self.paper.abstract
+                if field == "abstract"
+                else AUTHOR_SEPARATOR.join(self.paper.authors)
+            )
+            positions = self._positions[field] = {}
+            for token in analyze(text):
+                positions.setdefault(token.term, []).append(token.position)
+        rest = [set(positions.get(t, ())) for t in terms[1:]]
+        return any(
+            all(p + i in ps for i, ps in enumerate(rest, 1)) for p in positions.get(terms[0], ())
+        )
+
+
+def _in_sequence(seq: list[str], terms: tuple[str, ...]) -> bool:
+    """Does `seq` hold `terms` at consecutive positions?"""
+    first, rest, n = terms[0], list(terms[1:]), len(terms)
+    i = -1
+    for _ in range(seq.count(first)):
+        i = seq.index(first, i + 1)
+        if seq[i + 1 : i + n] == rest:
+            return True
+    return False
