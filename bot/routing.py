@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.matcher import SubscriptionIndex
+from bot.matcher import SubscriptionIndex, TermStats
 from bot.models import Destination, OutboxEntry, Paper, Subscription, utcnow
 from bot.query import QueryError
 from bot.schedule import next_due
@@ -28,6 +28,7 @@ from bot.store import Store
 log = logging.getLogger(__name__)
 
 CURSOR = "router"
+STATS_SAMPLE = 2000
 MAX_AGE = timedelta(days=7)
 
 
@@ -46,21 +47,31 @@ class Router:
     def __init__(self, store: Store, clock: Callable[[], datetime] = utcnow) -> None:
         self.store = store
         self.clock = clock
-        self.index = SubscriptionIndex()
+        self.index: SubscriptionIndex | None = None
         self._subs: dict[str, Subscription] = {}
+
+    async def _index(self) -> SubscriptionIndex:
+        """The percolator, built on first use with term statistics of recent papers
+        (rarer anchors: fewer candidates to verify)."""
+        if self.index is None:
+            count = await self.store.count_papers()
+            recent = await self.store.papers_after(max(0, count - STATS_SAMPLE), STATS_SAMPLE)
+            self.index = SubscriptionIndex(TermStats.from_papers(recent))
+        return self.index
 
     async def sync(self) -> None:
         """Bring the percolator in line with the store's subscriptions."""
+        index = await self._index()
         current = {s.id: s async for s in self.store.iter_subscriptions()}
         for sub_id, old in list(self._subs.items()):
             new = current.get(sub_id)
             if new is None or new.query != old.query:
-                self.index.remove(sub_id)
+                index.remove(sub_id)
                 del self._subs[sub_id]
         for sub_id, sub in current.items():
             if sub_id not in self._subs:
                 try:
-                    self.index.add(sub)
+                    index.add(sub)
                 except QueryError as exc:
                     # Stored before queries were validated, or by hand: never crash the
                     # router; pause it, so people see why in /papers subscriptions.
@@ -93,11 +104,12 @@ class Router:
         if not papers:
             return report
         await self.sync()
+        index = await self._index()
         now = self.clock()
         entries: list[OutboxEntry] = []
         for paper in papers:
             per_dest: dict[Destination, list[tuple[Subscription, tuple[str, ...]]]] = {}
-            for hit in self.index.match(paper):
+            for hit in index.match(paper):
                 sub = self._subs.get(hit.subscription_id)
                 if sub is None or sub.paused:
                     continue
