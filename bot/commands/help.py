@@ -24,8 +24,9 @@ TOPICS: dict[str, str] = {
     "similar": "similar PAPER_ID — papers sharing its key terms (the Similar button)",
     "follow-authors": "follow-authors PAPER_ID — follow a paper's first authors by DM",
     "query": "Queries: words match in title or abstract, plural- and case-insensitively. "
-    'Space is AND; OR or | is OR; -word or NOT word excludes; ( ) groups; "a phrase"; '
-    "diffus* is a prefix (3+ letters); fields title: abstract: author: (au:) cat: source:, "
+    'Space (or AND) is AND; OR or | is OR; -word or NOT word excludes; ( ) groups; "a phrase"; '
+    "diffus* is a prefix (3+ letters); fields title: (ti:) abstract: (abs:) author: (au:) "
+    "cat: source:, "
     'e.g. title:(robot OR robotic) cat:cs.LG -survey author:"Chelsea Finn"',
 }
 
