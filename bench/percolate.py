@@ -26,14 +26,16 @@ from __future__ import annotations
 import argparse
 import gc
 import os
-import platform
 import random
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from corpus import machine
 
 from bot.matcher import SubscriptionIndex, TermStats
 from bot.models import Hit, Paper
@@ -243,22 +245,6 @@ class Corpus:
         """A subscription of 1-3 clauses; clauses after the first may be NOTs or cat:."""
         n = self.rng.choices((1, 2, 3), weights=(15, 45, 40))[0]
         return " ".join(self._clause(i == 0) for i in range(n))
-
-
-def machine() -> str:
-    """The machine the figures come from."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (
-        f"machine: {cpu}, {os.cpu_count()} cores (benchmark uses one), "
-        f"Python {platform.python_version()} on {platform.system()} {platform.release()}"
-    )
 
 
 def rss_mb() -> float:
