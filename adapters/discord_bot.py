@@ -21,7 +21,7 @@ from discord import app_commands
 
 from adapters.base import DeliveryError, PermanentDeliveryError, RateLimited
 from adapters.discord_commands import Choices, Handle, build_group, command_of
-from adapters.discord_embeds import Message, render
+from adapters.discord_embeds import Message, cut, render
 from bot.config import DiscordSettings
 from bot.messages import Card, MessageRef, Reply
 from bot.models import Destination
@@ -95,6 +95,7 @@ class DiscordAdapter:
         self.client.add_dynamic_items(self.button)
         self.client.setup_hook = self._sync  # type: ignore[method-assign]
         self._dm: dict[str, int] = {}
+        self._forum: dict[int, bool] = {}
 
     @property
     def token(self) -> str:
@@ -154,16 +155,24 @@ class DiscordAdapter:
     async def send(
         self, destination: Destination, reply: Reply, thread: MessageRef | None = None
     ) -> MessageRef:
-        """Post a reply through the REST API (no gateway needed); overflow -> more messages."""
+        """Post a reply through the REST API (no gateway needed); overflow -> more messages.
+
+        In a forum channel every post opens a thread of its own (named after the post).
+        """
         try:
             if self.client.http.token is None:
                 await self.client.login(self.token)
-            channel = self.client.get_partial_messageable(await self._channel_id(destination))
+            channel_id = await self._channel_id(destination)
+            target: discord.abc.Messageable = self.client.get_partial_messageable(channel_id)
             first: MessageRef | None = None
             for message in render(reply):
                 if not message.content and not message.embeds:
                     continue
-                sent = await self._post(channel, message)
+                if first is None and not destination.is_user and await self._is_forum(channel_id):
+                    opened = await self._open_forum_thread(channel_id, reply, message)
+                    target, sent = opened.thread, opened.message
+                else:
+                    sent = await self._post(target, message)
                 first = first or MessageRef(destination, str(sent.id))
         except discord.HTTPException as exc:
             raise _delivery_error(exc) from exc
@@ -173,7 +182,23 @@ class DiscordAdapter:
             raise DeliveryError("discord: nothing to post")
         return first
 
-    async def _post(self, channel: discord.PartialMessageable, message: Message) -> discord.Message:
+    async def _is_forum(self, channel_id: int) -> bool:
+        if channel_id not in self._forum:
+            channel = await self.client.fetch_channel(channel_id)
+            self._forum[channel_id] = isinstance(channel, discord.ForumChannel)
+        return self._forum[channel_id]
+
+    async def _open_forum_thread(
+        self, channel_id: int, reply: Reply, message: Message
+    ) -> discord.channel.ThreadWithMessage:
+        forum = await self.client.fetch_channel(channel_id)
+        assert isinstance(forum, discord.ForumChannel)
+        name = reply.text or (reply.cards[0].title if reply.cards else "papers")
+        return await forum.create_thread(
+            name=cut(name, 100), content=message.content or None, **self._message_kwargs(message)
+        )
+
+    def _message_kwargs(self, message: Message) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
             "embeds": message.embeds,
             "allowed_mentions": discord.AllowedMentions.none(),
@@ -181,7 +206,10 @@ class DiscordAdapter:
         view = self.view(message.cards) if message.cards else None
         if view is not None:
             kwargs["view"] = view
-        return await channel.send(message.content, **kwargs)
+        return kwargs
+
+    async def _post(self, channel: discord.abc.Messageable, message: Message) -> discord.Message:
+        return await channel.send(message.content, **self._message_kwargs(message))
 
 
 def _delivery_error(exc: discord.HTTPException) -> DeliveryError:

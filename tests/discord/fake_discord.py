@@ -46,6 +46,7 @@ class FakeDiscord:
 
     calls: list[Call] = field(default_factory=list)
     failures: dict[str, Script] = field(default_factory=dict)  # path suffix -> script
+    forums: set[str] = field(default_factory=set)  # channel ids that are forum channels
     url: str = ""
     _ids: Any = field(default_factory=lambda: itertools.count(900_000_000_000_000_001))
 
@@ -118,6 +119,48 @@ class FakeDiscord:
                 "response_message_ephemeral": bool(flags & 64),
             }
             return js({"interaction": interaction, "resource": {"type": body["type"]}})
+        if request.method == "GET" and path.startswith("channels/") and path.count("/") == 1:
+            channel_id = path.split("/")[1]
+            kind = 15 if channel_id in self.forums else 0
+            return js(
+                {
+                    "id": channel_id,
+                    "type": kind,
+                    "guild_id": "111",
+                    "name": "papers",
+                    "position": 0,
+                    "permission_overwrites": [],
+                    "nsfw": False,
+                    "parent_id": None,
+                    "available_tags": [],
+                    "flags": 0,
+                }
+            )
+        if path.startswith("channels/") and path.endswith("/threads"):
+            parent = path.split("/")[1]
+            thread_id = str(next(self._ids))
+            message = self.message(thread_id, (body or {}).get("message") or {})
+            return js(
+                {
+                    "id": thread_id,
+                    "type": 11,
+                    "guild_id": "111",
+                    "parent_id": parent,
+                    "name": body.get("name"),
+                    "owner_id": BOT["id"],
+                    "member_count": 1,
+                    "message_count": 1,
+                    "rate_limit_per_user": 0,
+                    "flags": 0,
+                    "thread_metadata": {
+                        "archived": False,
+                        "auto_archive_duration": 1440,
+                        "archive_timestamp": "2026-11-24T12:00:00+00:00",
+                        "locked": False,
+                    },
+                    "message": message,
+                }
+            )
         if path.startswith("channels/") and path.endswith("/messages"):
             return js(self.message(path.split("/")[1], body or {}))
         if path.startswith("webhooks/"):

@@ -293,3 +293,20 @@ async def test_delivery_posts_each_paper_once_and_pauses_on_404(
         paused is not None and paused.paused and "Unknown Channel" in (paused.paused_reason or "")
     )
     await bot.client.close()
+
+
+async def test_forum_channels_get_one_thread_per_post(fake_discord: FakeDiscord) -> None:
+    fake_discord.forums.add("333")
+    bot = make(fake_discord)
+    forum = Destination.parse("discord:111:333")
+    cards = tuple(card(f"Paper {i}") for i in range(7))  # more than one message holds
+    ref = await bot.send(forum, Reply(text="7 new papers for s1 @everyone", cards=cards))
+    [opened] = fake_discord.posts("channels/333/threads")
+    assert opened.json["name"] == "7 new papers for s1 @everyone"
+    assert opened.json["message"]["allowed_mentions"] == {"parse": []}
+    assert len(opened.json["message"]["embeds"]) == 5
+    rest = [c for c in fake_discord.posts("/messages") if not c.path.startswith("channels/333/")]
+    assert len(rest) == 1 and len(rest[0].json["embeds"]) == 2  # the overflow, in the thread
+    assert fake_discord.posts("channels/333/messages") == []
+    assert ref.message_id.isdigit()
+    await bot.client.close()
