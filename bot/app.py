@@ -138,6 +138,11 @@ class App:
         report = await self.sources.poll_all(self.store, self.on_papers)
         return report.fetched, report.new
 
+    async def catch_up(self) -> DeliveryReport:
+        """Route what other processes stored, then deliver what is due."""
+        await self.process()
+        return await self.deliver()
+
     async def deliver(self) -> DeliveryReport:
         """Post everything that is due."""
         return await self.delivery.run_once()
@@ -154,20 +159,23 @@ class App:
         await self.index.close()
         await self.store.close()
 
-    async def run(self, console_repl: bool = False) -> None:
+    async def run(self, console_repl: bool = False, platforms: bool = True) -> None:
         """Run until cancelled (or, with `console_repl`, until the console's input ends).
 
-        Adapters start in the background; sources are polled, new papers indexed and
-        routed, and the outbox delivered, each on its own interval.
+        Adapters start in the background (Slack and Discord only with `platforms`);
+        sources are polled, new papers indexed and routed, and the outbox delivered,
+        each on its own interval. In the console, every command is followed by a
+        routing and delivery round, so posts show up at once.
         """
-        starts = {asyncio.create_task(a.start()) for a in self.platform_adapters}
+        adapters = self.platform_adapters if platforms else []
+        starts = {asyncio.create_task(a.start()) for a in adapters}
         loops = {
             asyncio.create_task(self.run_sources_forever()),
             asyncio.create_task(self.run_delivery_forever()),
         }
         console = self.adapters["console"]
         if console_repl and isinstance(console, ConsoleAdapter):
-            loops.add(asyncio.create_task(console.repl(after_each=self.deliver)))
+            loops.add(asyncio.create_task(console.repl(after_each=self.catch_up)))
         try:
             while True:
                 done, _ = await asyncio.wait(starts | loops, return_when=asyncio.FIRST_COMPLETED)

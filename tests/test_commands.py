@@ -123,7 +123,7 @@ async def test_preview(core: Core) -> None:
     assert len(reply.cards) == 2
     old = await say(core, "preview diffusion")
     assert "nothing" in old.text
-    assert "1 papers" in (await say(core, "preview diffusion --days 30")).text
+    assert "posted 1 paper in" in (await say(core, "preview diffusion --days 30")).text
 
 
 async def test_trending(core: Core) -> None:

@@ -128,7 +128,7 @@ async def test_search_and_preview_from_the_console(bot: ConsoleBot) -> None:
     assert [c.paper_id for c in reply.cards] == ["arxiv:2411.00001"]
     assert "MixStyle" in bot.take_output()
     preview = await bot.say("/papers preview domain generalization")
-    assert "would have posted 1 papers" in preview.text
+    assert "would have posted 1 paper in" in preview.text
 
 
 async def test_backfilled_papers_are_searchable_but_not_posted(bot: ConsoleBot) -> None:

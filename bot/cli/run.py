@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import sys
 
@@ -52,18 +50,15 @@ async def console(channel: str, user: str) -> None:
     """Chat with the bot in this terminal: no Slack or Discord tokens needed.
 
     Type /papers commands (the prefix is optional); posts to console:default:CHANNEL
-    appear inline. Reads one command per line when stdin is not a terminal.
+    appear inline. Sources are polled as in `run`, Slack and Discord are not started.
+    Reads one command per line when stdin is not a terminal; ends at end of input.
     """
     settings = cli_context().settings()
     adapter = ConsoleAdapter(channel=channel, user=user)
     app = await App.open(settings, console=adapter)
-    delivery = asyncio.create_task(app.run_delivery_forever())
     try:
-        await adapter.repl(after_each=app.deliver)
+        await app.run(console_repl=True, platforms=False)
     finally:
-        delivery.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await delivery
         await app.close()
 
 

@@ -70,8 +70,9 @@ async def preview(core: Core, command: Command, args: Args) -> Reply:
     per_day = len(hits) / days
     top = await _cards(core, hits[:5], query)
     return Reply(
-        text=f"A subscription to {args.rest} would have posted {len(hits)} papers in the "
-        f"last {days} days (about {per_day:.1f} a day). The top {len(top)}:",
+        text=f"A subscription to {args.rest} would have posted {len(hits)} "
+        f"{'paper' if len(hits) == 1 else 'papers'} in the last {days} days "
+        f"(about {per_day:.1f} a day). The top {len(top)}:",
         cards=top,
         ephemeral="share" not in args.flags,
     )

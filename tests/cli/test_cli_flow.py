@@ -99,3 +99,14 @@ def test_console_is_scriptable(env: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "Subscribed this channel to transformers" in result.stdout
     assert "unbalanced quote at column 1" in result.stdout
+
+
+def test_console_posts_what_was_ingested_before(env: Path) -> None:
+    code, _, err = invoke(env, "ingest", "--file", str(_papers(env / "papers.jsonl")))
+    assert code == 0, err
+    result = CliRunner().invoke(
+        main, ["--data-dir", str(env), "console", "--channel", "lab"], input="subscribe graph*\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert "paperbot → #lab" in result.stdout
+    assert result.stdout.count("Graph Networks <!channel> @everyone") == 1
