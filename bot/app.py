@@ -58,6 +58,7 @@ class App:
         self.clock = clock
         self.sources = sources or Sources(settings)
         self.router = Router(store, clock)
+        self._processing = asyncio.Lock()
         self.core = Core(
             store,
             index,
@@ -120,9 +121,13 @@ class App:
             await self.index.add(updated)
 
     async def process(self) -> int:
-        """Index and route everything stored since the last call; entries queued."""
-        await self.index.catch_up(self.store)
-        return (await self.router.catch_up()).queued
+        """Index and route everything stored since the last call; entries queued.
+
+        One at a time: the source loop and the console may both ask.
+        """
+        async with self._processing:
+            await self.index.catch_up(self.store)
+            return (await self.router.catch_up()).queued
 
     async def cycle(self) -> CycleReport:
         """One round: poll every enabled source once, index, route, deliver."""

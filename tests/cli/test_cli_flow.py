@@ -101,11 +101,12 @@ def test_console_is_scriptable(env: Path) -> None:
     assert "unbalanced quote at column 1" in result.stdout
 
 
-def test_console_posts_what_was_ingested_before(env: Path) -> None:
+def test_console_posts_what_another_process_ingested(env: Path) -> None:
+    assert invoke(env, "subscribe", "--channel", "console:default:lab", "graph*")[0] == 0
     code, _, err = invoke(env, "ingest", "--file", str(_papers(env / "papers.jsonl")))
     assert code == 0, err
     result = CliRunner().invoke(
-        main, ["--data-dir", str(env), "console", "--channel", "lab"], input="subscribe graph*\n"
+        main, ["--data-dir", str(env), "console", "--channel", "lab"], input="help\n"
     )
     assert result.exit_code == 0, result.output
     assert "paperbot → #lab" in result.stdout
