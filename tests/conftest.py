@@ -17,6 +17,11 @@ from pathlib import Path
 
 import pytest
 import redis
+from hypothesis import settings
+
+# Shared machines are noisy: property tests are judged on results, never on speed.
+settings.register_profile("paperbot", deadline=None)
+settings.load_profile("paperbot")
 
 from bot.store import Store, open_store
 
