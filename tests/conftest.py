@@ -19,11 +19,11 @@ import pytest
 import redis
 from hypothesis import settings
 
+from bot.store import Store, open_store
+
 # Shared machines are noisy: property tests are judged on results, never on speed.
 settings.register_profile("paperbot", deadline=None)
 settings.load_profile("paperbot")
-
-from bot.store import Store, open_store
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
 
