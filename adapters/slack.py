@@ -23,7 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.base import DeliveryError, PermanentDeliveryError, RateLimited
 from adapters.slack_blocks import ACTION_PREFIX, fallback_text, render
-from bot.config import SlackSettings
+from bot.config import ConfigError, SlackSettings
 from bot.messages import Actor, Command, MessageRef, Reply
 from bot.models import Destination
 
@@ -83,7 +83,7 @@ class SlackAdapter:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
             if self.settings.app_token is None:
-                raise ValueError("slack.mode = socket needs slack.app_token (xapp-...)")
+                raise ConfigError("slack.mode = socket needs slack.app_token (xapp-...)")
             self._socket = AsyncSocketModeHandler(
                 self.app, self.settings.app_token.get_secret_value(), web_client=self.client
             )
@@ -91,7 +91,10 @@ class SlackAdapter:
             log.info("slack: connected by Socket Mode")
             return
         if self.settings.signing_secret is None:
-            raise ValueError("slack.mode = http needs slack.signing_secret")
+            raise ConfigError(
+                "Slack in HTTP mode needs slack.signing_secret "
+                "(or set slack.app_token to use Socket Mode)"
+            )
         self._runner = web.AppRunner(
             self.app.web_app(path="/slack/events", port=self.settings.port)
         )

@@ -9,7 +9,8 @@ import click
 
 from adapters.console import ConsoleAdapter
 from bot.app import App
-from bot.cli.context import cli_context, run_async
+from bot.cli.context import UsageFailure, cli_context, run_async
+from bot.config import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,8 @@ async def run(once: bool) -> None:
             )
             return
         await app.run(console_repl=not app.platform_adapters and sys.stdin.isatty())
+    except ConfigError as exc:
+        raise UsageFailure(str(exc)) from None
     finally:
         await app.close()
 

@@ -330,3 +330,16 @@ async def test_channel_not_found_pauses_the_subscriptions(
     paused = await store.get_subscription(C1.tenant, sub.id)
     assert paused is not None and paused.paused
     assert paused.paused_reason and "channel_not_found" in paused.paused_reason
+
+
+async def test_http_mode_without_signing_secret_is_a_clear_error(
+    fake_slack: FakeSlack, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from loopback import cli_runner
+
+    monkeypatch.setenv("PAPERBOT_SLACK__BOT_TOKEN", "xoxb-test")
+    monkeypatch.setenv("PAPERBOT_SLACK__API_URL", f"{fake_slack.url}/api/")
+    monkeypatch.setenv("PAPERBOT_SOURCES__HUGGINGFACE__ENABLED", "false")
+    monkeypatch.setenv("PAPERBOT_SOURCES__ARXIV__ENABLED", "false")
+    code, _, err = await cli_runner(tmp_path)("run")
+    assert code == 2 and "needs slack.signing_secret" in err
