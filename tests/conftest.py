@@ -33,7 +33,8 @@ def redis_url() -> str:
     """URL of the test Redis database (skip, or fail under CI, when unreachable)."""
     url = os.environ.get("PAPERBOT_TEST_REDIS_URL", DEFAULT_REDIS_URL)
     try:
-        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+        with redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5) as client:
+            client.ping()
     except redis.RedisError as exc:
         message = f"Redis at {url} is unreachable ({exc}); Redis-backed tests need it"
         if os.environ.get("CI", "").lower() == "true":
@@ -45,16 +46,15 @@ def redis_url() -> str:
 @pytest.fixture
 def clean_redis(redis_url: str) -> Iterator[str]:
     """The test Redis URL, its database flushed before and after the test."""
-    client = redis.Redis.from_url(redis_url)
-    client.flushdb()
-    yield redis_url
-    client.flushdb()
-    client.close()
+    with redis.Redis.from_url(redis_url) as client:
+        client.flushdb()
+        yield redis_url
+        client.flushdb()
 
 
 @pytest.fixture(params=["sqlite", "redis"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    """An opened, empty store of each backend."""
+    """An opened, empty store of each backend (SQLite in tmp_path; Redis flushed)."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'paperbot.db'}"
     else:
