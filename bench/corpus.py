@@ -77,7 +77,7 @@ def papers(count: int, seed: int = 1, vocab_size: int = 20_000) -> list[Paper]:
             length += len(sentence) + 1
         out.append(
             Paper(
-                id=f"arxiv:26{i // 100_000:02d}.{i % 100_000:05d}",
+                id=f"arxiv:26{1 + i // 100_000:02d}.{i % 100_000:05d}",
                 title=" ".join(zipf.draw(rng.randint(5, 12))).title(),
                 abstract=" ".join(sentences),
                 authors=tuple(

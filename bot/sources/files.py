@@ -1,54 +1,86 @@
-"""Papers from files: JSONL of paperbot Paper records, or a Hugging Face daily_papers
-JSON array (as saved from the API). The format is detected from the content."""
+"""Papers from files: JSONL of paperbot Paper records (`Paper.to_dict`, one a line), or
+a JSON array as saved from Hugging Face's daily_papers API. The format is detected
+from the content, and item by item: a line or array element with a `paper` object
+and no `id` is a Hugging Face item, anything else a Paper record.
+
+`load_papers(path) -> FileLoad` is what `paperbot ingest --file` and
+`paperbot match --file` read files with.
+"""
 
 from __future__ import annotations
 
 import json
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from bot.ids import parse_paper_ref
 from bot.models import Paper
 from bot.sources.base import Batch
 from bot.sources.http import SourceError
-from bot.sources.huggingface import papers_from_items
+from bot.sources.huggingface import paper_from_hf_item
+
+NAME = "file"
+_TEXT = (
+    "abstract",
+    "github_repo",
+    "project_page",
+    "ai_summary",
+    "thumbnail",
+    "comment",
+    "journal_ref",
+    "doi",
+)
 
 FileLoad = Batch
-NAME = "file"
+"""What a file held: `papers` (list[Paper]) and `skipped` (one reason per bad record)."""
 
 
-def _record(line: str) -> Paper:
-    data = json.loads(line)  # JSONDecodeError is a ValueError: the line is skipped
-    if isinstance(data, dict) and "paper" in data and "id" not in data:
-        from bot.sources.huggingface import paper_from_hf_item
+def paper_from_record(data: Any) -> Paper:
+    """A Paper from one decoded record (paperbot or Hugging Face shape); ValueError if bad.
 
+    The id is made canonical (`2401.12345v2` -> `arxiv:2401.12345`, version 2); a
+    record that names no source counts as from a file.
+    """
+    if isinstance(data, dict) and isinstance(data.get("paper"), dict) and "id" not in data:
         return paper_from_hf_item(data)
-    paper = Paper.from_dict(data)  # type: ignore[arg-type]
+    if not isinstance(data, dict):
+        raise ValueError("a paper record must be a JSON object")
+    for key in _TEXT:
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise ValueError(f"paper field {key!r} must be a string")
+    paper = Paper.from_dict(data)
     paper_id, version = parse_paper_ref(paper.id)
-    sources = paper.sources or (NAME,)
-    return Paper.from_dict(
-        {**paper.to_dict(), "id": paper_id, "sources": list(sources)}
-        | ({"version": version} if version and not paper.version else {})
-    )
+    record = paper.to_dict() | {"id": paper_id, "sources": list(paper.sources or (NAME,))}
+    if version is not None and paper.version is None:
+        record["version"] = version
+    return Paper.from_dict(record)
+
+
+def _line(text: str) -> Paper:
+    return paper_from_record(json.loads(text))  # a JSONDecodeError is a ValueError
 
 
 def load_papers(path: Path) -> FileLoad:
     """Every readable paper of a file; bad records are skipped with a reason each.
 
-    Raises SourceError when the file cannot be read at all.
+    Raises SourceError when the file cannot be read at all (missing, not UTF-8, or
+    an array that is not valid JSON).
     """
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = Path(path).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise SourceError(f"cannot read {path}: {exc}") from exc
+    batch = Batch()
     if text.lstrip().startswith("["):
         try:
             items = json.loads(text)
         except json.JSONDecodeError as exc:
             raise SourceError(f"{path} is not valid JSON: {exc}") from exc
-        return papers_from_items(items, str(path))
-    batch = Batch()
+        for index, item in enumerate(items):
+            batch.collect(partial(paper_from_record, item), f"{path} item {index}")
+        return batch
     for number, line in enumerate(text.splitlines(), start=1):
         if line.strip():
-            batch.collect(partial(_record, line), f"{path}:{number}")
+            batch.collect(partial(_line, line), f"{path}:{number}")
     return batch

@@ -1,4 +1,4 @@
-"""`paperbot ingest --source ...` against loopback servers shaped like HF and arXiv."""
+"""`paperbot ingest --source ...` over real HTTP: loopback servers configured through env."""
 
 from __future__ import annotations
 
