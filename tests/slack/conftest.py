@@ -16,3 +16,4 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
     async with serve(fake.app()) as url:
         fake.url = url
         yield fake
+        await fake.close_sockets()

@@ -1,0 +1,153 @@
+"""Slack events in: `/papers ...` and card buttons -> core Commands -> response_url.
+
+A command is acknowledged at once (Slack allows 3 s): slow ones with an ephemeral
+"Searching…", the others silently; the core's answer then goes to the event's
+response_url, ephemeral or in channel as the Reply says. A button click becomes the
+command it stands for (`feedback ID up`, `similar ID`, ...) and is answered
+ephemerally. The workspace of every Command is the team id of its event.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack_blocks import ACTION_PREFIX, render
+from adapters.slack_errors import CALL_ERRORS, TRANSPORT_ERRORS
+from bot.messages import Actor, Command, Reply, error
+from bot.models import Destination
+
+log = logging.getLogger(__name__)
+
+Handle = Callable[[Command], Awaitable[Reply]]
+
+# Commands that may take a while: acknowledged with an ephemeral note at once.
+SLOW = {
+    "search": "Searching…",
+    "similar": "Searching…",
+    "preview": "Previewing…",
+    "trending": "Looking up trending papers…",
+    "paper": "Looking up the paper…",
+    "subscribe": "Subscribing…",
+    "follow": "Following…",
+}
+BUTTONS = {
+    "paperbot_feedback_up": "feedback {} up",
+    "paperbot_feedback_down": "feedback {} down",
+    "paperbot_similar": "similar {}",
+    "paperbot_follow_authors": "follow-authors {}",
+}
+MAX_RESPONSES = 5  # Slack takes at most 5 posts to one response_url
+ADMIN_TTL = 300.0  # seconds an admin check (users.info) is remembered
+_LINK = re.compile(r"<(https?:[^|>]+)(?:\|[^>]*)?>")
+
+
+def command_text(text: str) -> str:
+    """The command as typed: Slack's link markup unwrapped, its entities decoded."""
+    text = _LINK.sub(r"\1", text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").strip()
+
+
+class SlackCommands:
+    """The bolt listeners of `/papers` and of the card buttons."""
+
+    def __init__(self, handle: Handle, client: AsyncWebClient, admins_only: bool) -> None:
+        self.handle = handle
+        self.client = client
+        self.admins_only = admins_only
+        self._admins: dict[tuple[str, str], tuple[bool, float]] = {}
+
+    def register(self, app: AsyncApp) -> None:
+        """Attach the listeners to a bolt app."""
+        app.command("/papers")(self.on_command)
+        app.action(re.compile(f"^{ACTION_PREFIX}"))(self.on_action)
+
+    async def actor(self, team: str, user: str, name: str | None) -> Actor:
+        """The person behind an event; with `admins_only`, admin per users.info."""
+        if not self.admins_only:
+            return Actor(user=user, is_admin=True, name=name)
+        cached = self._admins.get((team, user))
+        if cached is not None and cached[1] > time.monotonic():
+            return Actor(user=user, is_admin=cached[0], name=name)
+        try:
+            info = await self.client.users_info(user=user)
+        except CALL_ERRORS as exc:
+            log.warning("slack: users.info failed for %s (%s); not an admin", user, exc)
+            return Actor(user=user, is_admin=False, name=name)
+        member = info.get("user") or {}
+        admin = any(member.get(k) for k in ("is_admin", "is_owner", "is_primary_owner"))
+        self._admins[(team, user)] = (admin, time.monotonic() + ADMIN_TTL)
+        return Actor(user=user, is_admin=admin, name=name)
+
+    async def run(self, command: Command) -> Reply:
+        """The core's answer (an error reply should the core ever raise)."""
+        try:
+            return await self.handle(command)
+        except Exception:
+            log.exception("slack: command %r failed", command.text)
+            return error("Something went wrong on our side; it has been logged.")
+
+    async def on_command(self, ack: Any, body: dict[str, Any], respond: Any) -> None:
+        """`/papers <text>`: ack, build the Command, answer by response_url."""
+        text = command_text(str(body.get("text") or ""))
+        name = text.split(maxsplit=1)[0].lower() if text else "help"
+        if name in SLOW:
+            await ack(response_type="ephemeral", text=SLOW[name])
+        else:
+            await ack()
+        team = str(body["team_id"])
+        command = Command(
+            text=text,
+            destination=Destination("slack", team, str(body["channel_id"])),
+            actor=await self.actor(team, str(body["user_id"]), body.get("user_name")),
+        )
+        await self.respond(respond, await self.run(command), ephemeral=None)
+
+    async def on_action(
+        self, ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any
+    ) -> None:
+        """A card button: the command it stands for, answered ephemerally."""
+        await ack()
+        template = BUTTONS.get(str(action.get("action_id", "")))
+        words = str(action.get("value") or "").split()
+        if template is None or len(words) != 1:  # link buttons open in the browser
+            return
+        user = body["user"]
+        team = str((body.get("team") or {}).get("id") or user["team_id"])
+        channel = str((body.get("channel") or {}).get("id") or f"@{user['id']}")
+        name = user.get("username") or user.get("name")
+        command = Command(
+            text=template.format(words[0]),
+            destination=Destination("slack", team, channel),
+            actor=await self.actor(team, str(user["id"]), name),
+        )
+        await self.respond(respond, await self.run(command), ephemeral=True)
+
+    async def respond(self, respond: Any, reply: Reply, ephemeral: bool | None) -> None:
+        """Post a reply to the event's response_url (at most 5 messages)."""
+        hidden = reply.ephemeral if ephemeral is None else ephemeral
+        messages = render(reply)
+        if len(messages) > MAX_RESPONSES:
+            log.warning("slack: reply of %d messages cut to %d", len(messages), MAX_RESPONSES)
+        for message in messages[:MAX_RESPONSES]:
+            try:
+                answer = await respond(
+                    text=message.text,
+                    blocks=message.blocks,
+                    response_type="ephemeral" if hidden else "in_channel",
+                    replace_original=False,
+                    unfurl_links=False,
+                    unfurl_media=False,
+                )
+            except TRANSPORT_ERRORS as exc:
+                log.warning("slack: posting to response_url failed: %s", exc)
+                return
+            if getattr(answer, "status_code", 200) != 200:
+                log.warning("slack: response_url answered HTTP %s", answer.status_code)
+                return

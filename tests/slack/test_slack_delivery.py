@@ -1,0 +1,133 @@
+"""The Slack adapter under the real delivery engine and the real stores (SQLite, Redis)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fake_slack import FakeSlack, always, first, ratelimited
+from slack_helpers import check_blocks, make_adapter
+
+from bot.delivery import Delivery
+from bot.models import Destination, OutboxEntry, Paper
+from bot.store import Store
+
+START = datetime(2026, 11, 24, 12, tzinfo=UTC)
+
+
+class Clock:
+    """The delivery engine's clock, moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def queue(store: Store, channels: list[str], per_channel: int) -> dict[str, str]:
+    """Subscribe each channel, queue `per_channel` papers for it; {paper title: channel}."""
+    where: dict[str, str] = {}
+    entries = []
+    for c, channel in enumerate(channels):
+        destination = Destination.parse(channel)
+        sub = await store.add_subscription(destination, "paper")
+        papers = [
+            Paper(id=f"arxiv:2411.{c:02d}{i:03d}", title=f"Paper {c}-{i}")
+            for i in range(per_channel)
+        ]
+        await store.put_papers(papers)
+        entries += [OutboxEntry(destination, p.id, (sub.id,), START) for p in papers]
+        where.update({p.title: channel for p in papers})
+    await store.claim_and_enqueue(entries)
+    return where
+
+
+def delivered(fake: FakeSlack, refused: set[int]) -> Counter[tuple[str, str]]:
+    """(channel, title) of every card in a post Slack accepted."""
+    shown: Counter[tuple[str, str]] = Counter()
+    for n, call in enumerate(fake.of("chat.postMessage"), start=1):
+        if n in refused:
+            continue
+        check_blocks(call.data["blocks"])
+        for block in call.data["blocks"]:
+            if block["type"] == "header":
+                shown[(call.data["channel"], block["text"]["text"])] += 1
+    return shown
+
+
+@pytest.mark.parametrize("max_per_post", [1, 5])
+async def test_429_storm_delays_but_loses_and_duplicates_nothing(
+    fake_slack: FakeSlack, store: Store, max_per_post: int
+) -> None:
+    fake_slack.failures["chat.postMessage"] = ratelimited(every=3, retry_after=2)
+    where = await queue(store, [f"slack:T1:C{c}" for c in range(4)], per_channel=6)
+    clock = Clock()
+    delivery = Delivery(
+        store,
+        {"slack": make_adapter(fake_slack)},
+        max_per_post=max_per_post,
+        pacing=0,
+        clock=clock,
+    )
+    report = await delivery.run_once()
+    assert report.retried > 0  # some posts were refused with 429 ...
+    waiting = await store.pending()
+    assert waiting and all(e.due_at > clock.now for e in waiting)  # ... and wait for later
+    for _ in range(60):
+        if not await store.pending():
+            break
+        clock.now += timedelta(seconds=3)
+        await delivery.run_once()
+    assert await store.pending() == []
+    calls = len(fake_slack.of("chat.postMessage"))
+    refused = set(range(3, calls + 1, 3))
+    shown = delivered(fake_slack, refused)
+    expected = Counter((where[t].split(":")[2], t) for t in where)
+    assert shown == expected  # each paper once, in its own channel
+
+
+async def test_channel_not_found_pauses_the_destination_with_the_reason(
+    fake_slack: FakeSlack, store: Store
+) -> None:
+    fake_slack.failures["chat.postMessage"] = lambda n: (
+        always(200, "channel_not_found")(n) if n == 1 else None
+    )
+    await queue(store, ["slack:T1:CGONE", "slack:T1:C2"], per_channel=2)
+    delivery = Delivery(store, {"slack": make_adapter(fake_slack)}, pacing=0, clock=Clock())
+    report = await delivery.run_once()
+    assert report.paused and report.posted == 2
+    gone = Destination.parse("slack:T1:CGONE")
+    [sub] = await store.list_subscriptions(gone.tenant, gone)
+    assert sub.paused and sub.paused_reason is not None
+    assert "channel_not_found" in sub.paused_reason and "no longer exists" in sub.paused_reason
+    live = Destination.parse("slack:T1:C2")
+    [other] = await store.list_subscriptions(live.tenant, live)
+    assert not other.paused
+    assert await store.pending() == []
+    assert [c.data["channel"] for c in fake_slack.of("chat.postMessage")] == ["CGONE", "C2"]
+
+
+async def test_server_errors_are_retried_later_and_delivered_once(
+    fake_slack: FakeSlack, store: Store
+) -> None:
+    fake_slack.failures["chat.postMessage"] = first(1, always(500, "internal_error"))
+    where = await queue(store, ["slack:T1:C1"], per_channel=3)
+    clock = Clock()
+    delivery = Delivery(store, {"slack": make_adapter(fake_slack)}, pacing=0, clock=clock)
+    report = await delivery.run_once()
+    assert report.retried == 3 and report.posted == 0
+    [entry, *_] = await store.pending()
+    assert entry.last_error is not None and "internal_error" in entry.last_error
+    clock.now += timedelta(hours=2)
+    assert (await delivery.run_once()).posted == 3
+    assert delivered(fake_slack, refused={1}) == Counter(("C1", t) for t in where)
+
+
+async def test_follows_are_delivered_by_dm(fake_slack: FakeSlack, store: Store) -> None:
+    await queue(store, ["slack:T1:@U7"], per_channel=2)
+    delivery = Delivery(store, {"slack": make_adapter(fake_slack)}, pacing=0, clock=Clock())
+    assert (await delivery.run_once()).posted == 2
+    assert [c.data["users"] for c in fake_slack.of("conversations.open")] == ["U7"]
+    assert [c.data["channel"] for c in fake_slack.of("chat.postMessage")] == ["DU7"]

@@ -1,0 +1,19 @@
+"""The app manifest asks for what the adapter uses, and ships with the package."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+import pytest
+
+
+def test_manifest_declares_the_command_scopes_and_socket_mode() -> None:
+    yaml = pytest.importorskip("yaml")
+    manifest = yaml.safe_load(files("adapters").joinpath("slack_manifest.yaml").read_text())
+    [command] = manifest["features"]["slash_commands"]
+    assert command["command"] == "/papers" and command["should_escape"] is False
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    assert scopes == {"commands", "chat:write", "chat:write.public", "im:write", "users:read"}
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True
+    assert manifest["settings"]["socket_mode_enabled"] is True
+    assert len(manifest["display_information"]["long_description"]) >= 175
