@@ -1,174 +1,224 @@
 """The /papers app-command group: typed options -> the core's command text.
 
-Every subcommand defers at once (Discord wants an answer within 3 s), asks the core,
-and answers with a follow-up. Searches are ephemeral unless `share`; changes to a
-channel's subscriptions are visible. Changing a channel needs Manage Channels,
-checked on every call (`Actor.is_admin`) because Discord only allows default
-permissions on a whole command group.
+Each subcommand mirrors a core command and builds the text the core parses, e.g.
+`search "diffusion policy" --since 7d --sort date --limit 5 --share`; values with
+spaces are quoted so they stay one value. Ids autocomplete from an `Ids` provider
+(the channel's subscriptions, or the user's follows), topics, schedules and time
+zones from static lists.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+import logging
+import zoneinfo
+from functools import cache
 from typing import Any, Literal
 
 import discord
 from discord import app_commands
 
-from bot.messages import Actor, Command, Reply
-from bot.models import Destination
+from adapters.discord_interactions import Ids, Responder, destination_of
+from bot.commands.help import TOPICS
+from bot.models import user_destination
 
-Handle = Callable[[Command], Awaitable[Reply]]
-Choices = Callable[[Destination, Destination], Awaitable[list[tuple[str, str]]]]
-Answer = Callable[[discord.Interaction, Reply, bool], Awaitable[None]]
+log = logging.getLogger(__name__)
 
-VISIBLE = {"subscribe", "unsubscribe", "pause", "resume", "digest"}
-
-
-def destination_of(interaction: discord.Interaction) -> Destination:
-    """Where an interaction happened: guild and channel (a DM: `dm` and the user)."""
-    if interaction.guild_id is None:
-        return Destination("discord", "dm", f"@{interaction.user.id}")
-    return Destination("discord", str(interaction.guild_id), str(interaction.channel_id))
+Choice = app_commands.Choice
+SCHEDULES = ("instant", "daily@09:00", "weekly@mon@09:00")
+AUTOCOMPLETE_SECONDS = 2.5  # Discord drops an autocomplete answer after 3 s
+MAX_CHOICES = 25
 
 
-def command_of(interaction: discord.Interaction, text: str) -> Command:
-    """The core command of an interaction."""
-    permissions = interaction.permissions
-    return Command(
-        text=text,
-        destination=destination_of(interaction),
-        actor=Actor(
-            user=str(interaction.user.id),
-            is_admin=bool(permissions.manage_channels) if interaction.guild_id else True,
-            name=interaction.user.name,
-        ),
-    )
+def opt(name: str, value: object) -> str:
+    """` --name value` (value quoted when it has spaces), or "" without a value."""
+    if value is None or value == "" or value is False:
+        return ""
+    if value is True:
+        return f" --{name}"
+    text = " ".join(str(value).replace('"', "").split())
+    return f' --{name} "{text}"' if " " in text else f" --{name} {text}"
 
 
-def _opt(name: str, value: object) -> str:
-    return f" --{name} {value}" if value not in (None, "") else ""
+def schedule(value: str | None) -> str:
+    """The schedule option as core options: `--instant` or `--digest SPEC`."""
+    if value and value.strip().lower() == "instant":
+        return " --instant"
+    return opt("digest", value)
 
 
-def build_group(handle: Handle, answer: Answer, choices: Choices | None) -> app_commands.Group:
-    """The /papers group wired to `handle`."""
+@cache
+def timezones() -> tuple[str, ...]:
+    """Every IANA time zone name, sorted."""
+    return tuple(sorted(zoneinfo.available_timezones()))
+
+
+def matching(options: list[tuple[str, str]], current: str) -> list[Choice[str]]:
+    """Choices (label, value) containing what was typed so far, at most 25."""
+    typed = current.lower().strip()
+    return [
+        Choice(name=label[:100], value=value[:100])
+        for label, value in options
+        if typed in label.lower()
+    ][:MAX_CHOICES]
+
+
+def build_group(responder: Responder, ids: Ids | None = None) -> app_commands.Group:
+    """The /papers group wired to `responder` (and `ids` for autocomplete)."""
     group = app_commands.Group(
-        name="papers", description="Research papers: search, subscribe, follow"
+        name="papers",
+        description="Research papers: search, subscribe, follow",
+        allowed_contexts=app_commands.AppCommandContext(guild=True, dm_channel=True),
+        allowed_installs=app_commands.AppInstallationType(guild=True),
     )
+    run = responder.run
 
-    async def run(interaction: discord.Interaction, text: str, ephemeral: bool) -> None:
-        await interaction.response.defer(ephemeral=ephemeral, thinking=True)
-        reply = await handle(command_of(interaction, text))
-        await answer(interaction, reply, ephemeral)
+    def id_choices(scope: Literal["channel", "user"]) -> Any:
+        async def complete(interaction: discord.Interaction, current: str) -> list[Choice[str]]:
+            if ids is None:
+                return []
+            dest = destination_of(interaction)
+            if scope == "user":
+                dest = user_destination("discord", dest.workspace, str(interaction.user.id))
+            try:
+                found = await asyncio.wait_for(ids(dest.tenant, dest), AUTOCOMPLETE_SECONDS)
+            except Exception:  # the store is down or slow: offer nothing, log why
+                log.warning("autocomplete of ids for %s failed", dest, exc_info=True)
+                return []
+            return matching([(f"{sid} · {query}", sid) for sid, query in found], current)
 
-    async def ids(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        if choices is None:
-            return []
-        where = destination_of(interaction)
-        me = Destination("discord", where.workspace, f"@{interaction.user.id}")
-        found = await choices(where, me)
-        return [
-            app_commands.Choice(name=f"{sid} · {label}"[:100], value=sid)
-            for sid, label in found
-            if current.lower() in f"{sid} {label}".lower()
-        ][:25]
+        return complete
+
+    async def schedules(interaction: discord.Interaction, current: str) -> list[Choice[str]]:
+        return matching([(s, s) for s in SCHEDULES], current)
+
+    async def zones(interaction: discord.Interaction, current: str) -> list[Choice[str]]:
+        return matching([(z, z) for z in timezones()], current)
+
+    async def topics(interaction: discord.Interaction, current: str) -> list[Choice[str]]:
+        return matching([(t, t) for t in TOPICS], current)
 
     @group.command(description="Search the bot's paper index")
     @app_commands.describe(
-        query='e.g. "diffusion policy" -survey',
-        since="7d, 12h or 2026-01-31",
-        sort="ranking",
-        limit="1 to 50",
-        share="show the answer to the channel",
+        query='e.g. "diffusion policy" -survey author:"Chelsea Finn"',
+        since="newer than: 7d, 12h, 2w or a date like 2026-01-31",
+        until="older than: 7d, 12h, 2w or a date like 2026-01-31",
+        sort="ranking (default: relevance)",
+        limit="how many papers (default 5)",
+        share="show the answer to the whole channel",
     )
     async def search(
         interaction: discord.Interaction,
         query: str,
         since: str | None = None,
+        until: str | None = None,
         sort: Literal["relevance", "date", "upvotes"] | None = None,
         limit: app_commands.Range[int, 1, 50] | None = None,
         share: bool = False,
     ) -> None:
-        text = f"search {query}{_opt('since', since)}{_opt('sort', sort)}{_opt('limit', limit)}"
-        await run(interaction, text + (" --share" if share else ""), not share)
+        options = opt("since", since) + opt("until", until) + opt("sort", sort)
+        await run(interaction, f"search {query}{options}{opt('limit', limit)}{opt('share', share)}")
+
+    @group.command(description="One paper by arXiv id or URL")
+    @app_commands.describe(
+        id_or_url="2401.12345, an arxiv.org or a huggingface.co/papers URL",
+        share="show the answer to the whole channel",
+    )
+    async def paper(interaction: discord.Interaction, id_or_url: str, share: bool = False) -> None:
+        await run(interaction, f"paper {id_or_url}{opt('share', share)}")
+
+    @group.command(description="The most upvoted recent papers")
+    @app_commands.describe(
+        days="how many days back (default 1)",
+        limit="how many papers (default 5)",
+        share="show the answer to the whole channel",
+    )
+    async def trending(
+        interaction: discord.Interaction,
+        days: app_commands.Range[int, 1, 30] | None = None,
+        limit: app_commands.Range[int, 1, 50] | None = None,
+        share: bool = False,
+    ) -> None:
+        await run(
+            interaction, f"trending{opt('days', days)}{opt('limit', limit)}{opt('share', share)}"
+        )
 
     @group.command(description="What a subscription to QUERY would have posted")
-    @app_commands.describe(query="the query to try", days="how many days back (1-90)")
+    @app_commands.describe(
+        query="the query to try",
+        days="how many days back (default 7)",
+        share="show the answer to the whole channel",
+    )
     async def preview(
         interaction: discord.Interaction,
         query: str,
         days: app_commands.Range[int, 1, 90] | None = None,
         share: bool = False,
     ) -> None:
-        text = f"preview {query}{_opt('days', days)}" + (" --share" if share else "")
-        await run(interaction, text, not share)
-
-    @group.command(description="The most upvoted recent papers")
-    async def trending(
-        interaction: discord.Interaction,
-        days: app_commands.Range[int, 1, 30] | None = None,
-        share: bool = False,
-    ) -> None:
-        await run(
-            interaction, f"trending{_opt('days', days)}" + (" --share" if share else ""), not share
-        )
-
-    @group.command(description="One paper by arXiv id or URL")
-    async def paper(interaction: discord.Interaction, id_or_url: str, share: bool = False) -> None:
-        await run(interaction, f"paper {id_or_url}" + (" --share" if share else ""), not share)
+        await run(interaction, f"preview {query}{opt('days', days)}{opt('share', share)}")
 
     @group.command(description="Post papers matching QUERY to this channel (Manage Channels)")
     @app_commands.describe(
         query='e.g. "domain generalization" -survey',
-        digest="daily@HH:MM or weekly@mon@HH:MM (default: instant)",
-        tz="time zone, e.g. Europe/Berlin",
+        digest="instant (default), daily@HH:MM or weekly@mon@HH:MM",
+        tz="time zone of the digest, e.g. Europe/Berlin",
     )
+    @app_commands.autocomplete(digest=schedules, tz=zones)
     async def subscribe(
         interaction: discord.Interaction,
         query: str,
         digest: str | None = None,
         tz: str | None = None,
     ) -> None:
-        await run(interaction, f"subscribe {query}{_opt('digest', digest)}{_opt('tz', tz)}", False)
+        await run(interaction, f"subscribe {query}{schedule(digest)}{opt('tz', tz)}")
 
-    @group.command(description="Follow QUERY by direct message (daily digest by default)")
+    @group.command(description="Get papers matching QUERY by direct message")
+    @app_commands.describe(
+        query='e.g. author:"Chelsea Finn" or "world models"',
+        digest="daily@HH:MM (default: daily), weekly@mon@HH:MM or instant",
+        tz="time zone of the digest, e.g. Europe/Berlin",
+    )
+    @app_commands.autocomplete(digest=schedules, tz=zones)
     async def follow(
         interaction: discord.Interaction,
         query: str,
         digest: str | None = None,
         tz: str | None = None,
     ) -> None:
-        await run(interaction, f"follow {query}{_opt('digest', digest)}{_opt('tz', tz)}", True)
+        await run(interaction, f"follow {query}{schedule(digest)}{opt('tz', tz)}")
 
-    def by_id(name: str, description: str) -> None:
+    def by_id(name: str, description: str, scope: Literal["channel", "user"]) -> None:
         async def callback(interaction: discord.Interaction, id: str) -> None:
-            await run(interaction, f"{name} {id}", name not in VISIBLE)
+            await run(interaction, f"{name} {' '.join(id.split())}")
 
+        what = "your follow" if scope == "user" else "subscription of this channel"
+        callback = app_commands.describe(id=f"the id of the {what}, e.g. s7k2p")(callback)
         command: app_commands.Command[Any, Any, None] = app_commands.Command(
             name=name, description=description, callback=callback
         )
-        command.autocomplete("id")(ids)
+        command.autocomplete("id")(id_choices(scope))
         group.add_command(command)
-
-    by_id("unsubscribe", "Stop a subscription of this channel (Manage Channels)")
-    by_id("pause", "Pause a subscription of this channel (Manage Channels)")
-    by_id("resume", "Resume a paused subscription (Manage Channels)")
-    by_id("unfollow", "Stop one of your follows")
 
     def plain(name: str, description: str) -> None:
         async def callback(interaction: discord.Interaction) -> None:
-            await run(interaction, name, name not in VISIBLE)
+            await run(interaction, name)
 
         group.add_command(
             app_commands.Command(name=name, description=description, callback=callback)
         )
 
+    by_id("unsubscribe", "Stop a subscription of this channel (Manage Channels)", "channel")
     plain("subscriptions", "This channel's subscriptions")
+    by_id("pause", "Pause a subscription of this channel (Manage Channels)", "channel")
+    by_id("resume", "Resume a paused subscription (Manage Channels)", "channel")
+    by_id("unfollow", "Stop one of your follows", "user")
     plain("following", "Your follows")
-    plain("digest", "Send this channel's pending digest now (Manage Channels)")
+    plain("digest", "Post this channel's pending digest now (Manage Channels)")
 
     @group.command(name="help", description="How to use paperbot")
+    @app_commands.describe(topic="a command, or query for the query language")
+    @app_commands.autocomplete(topic=topics)
     async def help_(interaction: discord.Interaction, topic: str | None = None) -> None:
-        await run(interaction, f"help {topic or ''}".strip(), True)
+        await run(interaction, f"help {topic or ''}".strip())
 
     return group

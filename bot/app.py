@@ -20,7 +20,7 @@ from bot.commands import Core
 from bot.config import Settings
 from bot.delivery import Delivery, DeliveryReport
 from bot.messages import Command, Reply
-from bot.models import Destination, Paper, utcnow
+from bot.models import Destination, Paper, Tenant, utcnow
 from bot.pipeline import Sources
 from bot.routing import Router
 from bot.search import PaperIndex
@@ -101,7 +101,7 @@ class App:
         console = console or ConsoleAdapter()
         adapters: dict[str, ChatAdapter] = {"console": console}
         app = cls(settings, store, index, adapters, clock, sources)
-        for adapter in build_platform_adapters(settings, app.handle, app.core.choices):
+        for adapter in build_platform_adapters(settings, app.handle, app.core.ids):
             adapters[adapter.platform] = adapter
         console.handle = app.handle
         return app
@@ -222,7 +222,7 @@ class App:
 def build_platform_adapters(
     settings: Settings,
     handle: Callable[[Command], Awaitable[Reply]],
-    choices: Callable[[Destination, Destination], Awaitable[list[tuple[str, str]]]],
+    ids: Callable[[Tenant, Destination], Awaitable[list[tuple[str, str]]]],
 ) -> list[ChatAdapter]:
     """The Slack and Discord adapters whose tokens are configured."""
     adapters: list[ChatAdapter] = []
@@ -233,5 +233,5 @@ def build_platform_adapters(
     if settings.discord.token is not None:
         from adapters.discord_bot import DiscordAdapter
 
-        adapters.append(DiscordAdapter(settings.discord, handle, choices))
+        adapters.append(DiscordAdapter(settings.discord, handle, ids))
     return adapters

@@ -17,7 +17,7 @@ from typing import Protocol
 from bot.commands.args import ArgError, Args, parse_args
 from bot.commands.help import help_text
 from bot.messages import Command, Reply, error
-from bot.models import Destination, ScheduleError, SearchHit, utcnow
+from bot.models import Destination, ScheduleError, SearchHit, Tenant, utcnow
 from bot.query import Query, QueryError
 from bot.store import Store, StoreError, StoreUnavailable
 
@@ -84,11 +84,9 @@ class Core:
         self.clock = clock
         self.rate_limit = rate_limit or RateLimit()
 
-    async def choices(self, channel: Destination, user: Destination) -> list[tuple[str, str]]:
-        """(id, query) of a channel's subscriptions and a user's follows (autocomplete)."""
-        found = []
-        for dest in (channel, user):
-            found += await self.store.list_subscriptions(dest.tenant, dest)
+    async def ids(self, tenant: Tenant, destination: Destination) -> list[tuple[str, str]]:
+        """(id, query) of one destination's subscriptions (autocomplete of ids)."""
+        found = await self.store.list_subscriptions(tenant, destination)
         return [(s.id, s.query) for s in found]
 
     async def handle(self, command: Command) -> Reply:
