@@ -2,12 +2,14 @@
 
 Design (Lucene Monitor / SIFT key method; planning in bot/matcher_anchors.py):
 - Subscriptions with the same canonical query share one entry.
-- Stage one finds the true atoms of a paper: its term keys, plus the phrases,
-  `abstract:` terms and prefixes whose anchors it holds, each verified once
-  against the paper's terms and positions.
-- Stage two finds the queries registered under a conjunction of true atoms
-  (dict-key intersections, done in C), verifies them with their compiled predicate
-  unless the conjunction proves the match, and explains each match.
+- One dict maps each term key (`diffusion`, `title:robot`, `author:finn`) to its
+  slot: the queries registered under that key alone or with a second key, and the
+  phrase and `abstract:` atoms anchored on it. One intersection with the paper's
+  keys (done in C) finds every slot a paper touches; its atoms are verified once
+  against the paper's terms and positions. Prefix atoms are found by their stems.
+- Queries registered under a verified atom (alone, or with a key or another atom)
+  are found next; every candidate is verified with its compiled predicate unless
+  its conjunction proves the match, and each match is explained.
 
 Every subscription is indexed, paused or not: whether a match is delivered is the
 router's and delivery's business (`Router` skips paused subscriptions), so pausing
@@ -19,10 +21,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from bot.matcher_anchors import Planner, TermStats, atom_key, doc_keys, doc_prefixes
+from bot.matcher_anchors import Planner, TermStats, atom_key, doc_prefixes
 from bot.models import Hit, Paper, Subscription
 from bot.query import Leaf, Query, QueryError, Term, parse
 from bot.query_eval import Doc, compile_query, explainer, leaf_predicate
@@ -37,13 +39,21 @@ AtomId = str | int  # a plain term's key, or the number of a verified atom
 
 @dataclass(slots=True, eq=False)
 class _Atom:
-    """A leaf verified in stage one, shared by every query that uses it."""
+    """A leaf verified once per paper, shared by every query that uses it."""
 
     id: int
     leaf: Leaf
     predicate: Callable[[Doc], bool] | None  # None: finding the anchor proves it
     slot: tuple[str, ...]  # where it is registered: ("k", k1[, k2]) or ("p", tag, stem)
     refs: int = 0
+    one: list[int] = field(default_factory=list)  # queries registered under it alone
+    two: dict[AtomId, list[int]] = field(default_factory=dict)  # ... with a second atom
+
+
+#: A term key's slot: [queries under the key alone, {second key: queries under both},
+#: atoms anchored on the key alone, {second key: atoms anchored on both}]; None: none.
+_Slot = list[Any]
+ONE, TWO, ATOMS, PAIRS = range(4)
 
 
 @dataclass(slots=True, eq=False)
@@ -70,11 +80,8 @@ class SubscriptionIndex:
         self._atoms: dict[Leaf, _Atom] = {}
         self._atom_by_id: dict[int, _Atom] = {}
         # Small lists rather than sets and dicts: most hold one item, and memory counts.
-        self._by_key: dict[str, list[_Atom]] = {}  # stage one: anchored on one key
-        self._by_pair: dict[str, dict[str, list[_Atom]]] = {}  # ... or on two keys
+        self._slots: dict[str, _Slot] = {}
         self._by_prefix: dict[tuple[str, int], dict[str, list[_Atom]]] = {}
-        self._one: dict[AtomId, list[int]] = {}  # stage two: queries under one atom
-        self._two: dict[AtomId, dict[AtomId, list[int]]] = {}  # ... or under two
         self._always: set[int] = set()
         self._next_id = 0
         self.invalid: dict[str, QueryError] = {}
@@ -173,11 +180,36 @@ class SubscriptionIndex:
         if not conjunctions:
             self._always.add(entry.qid)
         for c in conjunctions:
-            if len(c) == 1:
-                self._one.setdefault(c[0], []).append(entry.qid)
-            else:
-                self._two.setdefault(c[0], {}).setdefault(c[1], []).append(entry.qid)
+            self._register(c).append(entry.qid)
         return entry
+
+    def _register(self, conjunction: tuple[AtomId, ...]) -> list[int]:
+        """The list of queries registered under a conjunction of one or two atoms.
+
+        Two keys go to the first key's slot; a verified atom holds the conjunctions
+        it is part of (with the other atom, key or verified, as the second).
+        """
+        first, *rest = conjunction
+        if not isinstance(first, int) and rest and isinstance(rest[0], int):
+            first, rest = rest[0], [first]
+        if isinstance(first, int):
+            atom = self._atom_by_id[first]
+            return atom.two.setdefault(rest[0], []) if rest else atom.one
+        slot = self._slot(first)
+        if not rest:
+            if slot[ONE] is None:
+                slot[ONE] = []
+            found: list[int] = slot[ONE]
+            return found
+        if slot[TWO] is None:
+            slot[TWO] = {}
+        return slot[TWO].setdefault(rest[0], [])  # type: ignore[no-any-return]
+
+    def _slot(self, key: str) -> _Slot:
+        slot = self._slots.get(key)
+        if slot is None:
+            slot = self._slots[key] = [None, None, None, None]
+        return slot
 
     def _atom_id(self, leaf: Leaf) -> AtomId:
         anchor = self._planner.anchor(leaf)
@@ -189,17 +221,21 @@ class SubscriptionIndex:
             predicate = leaf_predicate(leaf) if anchor.verify else None
             if anchor.keys:
                 atom = _Atom(self._new_id(), leaf, predicate, ("k", *anchor.keys))
+                slot = self._slot(anchor.keys[0])
                 if len(anchor.keys) == 1:
-                    self._by_key.setdefault(anchor.keys[0], []).append(atom)
+                    if slot[ATOMS] is None:
+                        slot[ATOMS] = []
+                    slot[ATOMS].append(atom)
                 else:
-                    first, second = anchor.keys
-                    self._by_pair.setdefault(first, {}).setdefault(second, []).append(atom)
+                    if slot[PAIRS] is None:
+                        slot[PAIRS] = {}
+                    slot[PAIRS].setdefault(anchor.keys[1], []).append(atom)
             else:
                 atom = _Atom(
                     self._new_id(), leaf, predicate, ("p", anchor.prefix_tag, anchor.prefix)
                 )
-                slot = (anchor.prefix_tag, len(anchor.prefix))
-                self._by_prefix.setdefault(slot, {}).setdefault(anchor.prefix, []).append(atom)
+                where = (anchor.prefix_tag, len(anchor.prefix))
+                self._by_prefix.setdefault(where, {}).setdefault(anchor.prefix, []).append(atom)
             self._atoms[leaf] = atom
             self._atom_by_id[atom.id] = atom
         atom.refs += 1
@@ -209,69 +245,114 @@ class SubscriptionIndex:
         del self._by_qid[entry.qid]
         self._always.discard(entry.qid)
         for c in entry.conjunctions:
-            if len(c) == 1:
-                _discard(self._one, c[0], entry.qid)
-            else:
-                _discard(self._two[c[0]], c[1], entry.qid)
-                if not self._two[c[0]]:
-                    del self._two[c[0]]
+            qids = self._register(c)
+            qids.remove(entry.qid)
+            if not qids:
+                self._unregister(c)
         for atom_id in {a for c in entry.conjunctions for a in c if isinstance(a, int)}:
             atom = self._atom_by_id[atom_id]
             atom.refs -= sum(a == atom_id for c in entry.conjunctions for a in c)
             if atom.refs <= 0:
                 self._drop_atom(atom)
 
+    def _unregister(self, conjunction: tuple[AtomId, ...]) -> None:
+        """Forget the (now empty) list of queries under a conjunction."""
+        first, *rest = conjunction
+        if not isinstance(first, int) and rest and isinstance(rest[0], int):
+            first, rest = rest[0], [first]
+        if isinstance(first, int):
+            if rest:
+                del self._atom_by_id[first].two[rest[0]]
+            return  # an atom's own list lives as long as the atom
+        slot = self._slots[first]
+        if not rest:
+            slot[ONE] = None
+        else:
+            del slot[TWO][rest[0]]
+            if not slot[TWO]:
+                slot[TWO] = None
+        self._drop_slot_if_empty(first, slot)
+
+    def _drop_slot_if_empty(self, key: str, slot: _Slot) -> None:
+        if slot == [None, None, None, None]:
+            del self._slots[key]
+
     def _drop_atom(self, atom: _Atom) -> None:
         del self._atoms[atom.leaf]
         del self._atom_by_id[atom.id]
         kind, *where = atom.slot
-        if kind == "k" and len(where) == 1:
-            _discard(self._by_key, where[0], atom)
-        elif kind == "k":
-            _discard(self._by_pair[where[0]], where[1], atom)
-            if not self._by_pair[where[0]]:
-                del self._by_pair[where[0]]
+        if kind == "k":
+            slot = self._slots[where[0]]
+            if len(where) == 1:
+                slot[ATOMS].remove(atom)
+                if not slot[ATOMS]:
+                    slot[ATOMS] = None
+            else:
+                pairs = slot[PAIRS]
+                _discard(pairs, where[1], atom)
+                if not pairs:
+                    slot[PAIRS] = None
+            self._drop_slot_if_empty(where[0], slot)
         else:
-            slot = (where[0], len(where[1]))
-            _discard(self._by_prefix[slot], where[1], atom)
-            if not self._by_prefix[slot]:
-                del self._by_prefix[slot]
+            stems = self._by_prefix[(where[0], len(where[1]))]
+            _discard(stems, where[1], atom)
+            if not stems:
+                del self._by_prefix[(where[0], len(where[1]))]
 
     # -- matching ------------------------------------------------------------------
 
-    def true_atoms(self, doc: Doc) -> set[AtomId]:
-        """Stage one: every atom true in `doc` that some query is registered under."""
-        keys = doc_keys(doc)
-        verified: list[int] = []
-        by_key, by_pair = self._by_key, self._by_pair
-        for key in by_key.keys() & keys:
-            verified += [a.id for a in by_key[key] if a.predicate is None or a.predicate(doc)]
-        for key in by_pair.keys() & keys:
-            inner = by_pair[key]  # small: scanned (inline, no calls: this is the hot loop)
-            for second in inner if len(inner) <= 4 else inner.keys() & keys:
-                if second in keys:
-                    verified += [
-                        a.id for a in inner[second] if a.predicate is None or a.predicate(doc)
-                    ]
+    def candidates(self, doc: Doc) -> set[int]:
+        """Ids of the queries that may match `doc` (every match is among them).
+
+        The hot loop of the percolator: written inline, without helper calls.
+        """
+        keys = doc.all_keys
+        found = set(self._always)
+        update = found.update
+        verified: list[_Atom] = []
+        atoms: Any
+        slots = self._slots
+        for key in slots.keys() & keys:
+            one, two, atoms, pairs = slots[key]
+            if one is not None:
+                update(one)
+            if two is not None:
+                if len(two) <= 4:
+                    for second, qids in two.items():
+                        if second in keys:
+                            update(qids)
+                else:
+                    for second in two.keys() & keys:
+                        update(two[second])
+            if atoms is not None:
+                for atom in atoms:
+                    if atom.predicate is None or atom.predicate(doc):
+                        verified.append(atom)
+            if pairs is not None:
+                for second, atoms in pairs.items():
+                    if second in keys:
+                        for atom in atoms:
+                            if atom.predicate is None or atom.predicate(doc):
+                                verified.append(atom)
         for (tag, length), by_stem in self._by_prefix.items():
             for stem in by_stem.keys() & doc_prefixes(doc, tag, length):
-                verified += [a.id for a in by_stem[stem] if a.predicate is None or a.predicate(doc)]
-        truth: set[AtomId] = set(keys)
-        truth.update(verified)
-        return truth
-
-    def candidates(self, doc: Doc) -> set[int]:
-        """Ids of the queries that may match `doc` (every match is among them)."""
-        truth = self.true_atoms(doc)
-        found = set(self._always)
-        one, two = self._one, self._two
-        for atom in one.keys() & truth:
-            found.update(one[atom])
-        for atom in two.keys() & truth:
-            pairs = two[atom]
-            for second in pairs if len(pairs) <= 4 else pairs.keys() & truth:
-                if second in truth:
-                    found.update(pairs[second])
+                for atom in by_stem[stem]:
+                    if atom.predicate is None or atom.predicate(doc):
+                        verified.append(atom)
+        if verified:
+            true_ids = {atom.id for atom in verified}
+            for atom in verified:
+                update(atom.one)
+                two = atom.two
+                if len(two) <= 4:
+                    for other, qids in two.items():
+                        if other in true_ids or other in keys:
+                            update(qids)
+                else:  # a common atom: many queries pair it with another
+                    for other in two.keys() & keys:
+                        update(two[other])
+                    for other in two.keys() & true_ids:
+                        update(two[other])
         return found
 
     def match_doc(self, doc: Doc) -> list[Hit]:

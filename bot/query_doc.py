@@ -1,9 +1,10 @@
 """A paper analyzed once for matching many queries (the percolator, `paperbot match`).
 
 Each text field is kept as its term sequence (one term per position, "" at sentence
-ends; the analyzer's `sequence`) plus a set of its terms, joined hyphen forms
-included. Presence is a set lookup; a phrase is found by scanning the sequence
-(`list.index`, in C). A phrase that involves a joined hyphen form (which shares the
+ends; the analyzer's `sequence`), that sequence joined by spaces (a sentence end
+leaves two spaces) and a set of its terms, joined hyphen forms included. Presence
+is a set lookup; a phrase is a substring search (` diffusion policy ` in the
+joined text, in C). A phrase that involves a joined hyphen form (which shares the
 position of the hyphenated word's first part) is checked against full positions
 from `analyze`, computed on first need.
 """
@@ -28,10 +29,12 @@ class Doc:
         "_sorted",
         "abstract",
         "abstract_keys",
+        "abstract_text",
         "all_keys",
         "author",
         "author_joined",
         "author_keys",
+        "author_text",
         "cat",
         "keys",
         "memo",
@@ -41,6 +44,7 @@ class Doc:
         "text_joined",
         "title",
         "title_keys",
+        "title_text",
     )
 
     def __init__(self, paper: Paper) -> None:
@@ -49,6 +53,8 @@ class Doc:
         self.paper_id = paper.id
         self.title, title_joined = sequence(paper.title)
         self.abstract, abstract_joined = sequence(paper.abstract)
+        self.title_text = f" {' '.join(self.title)} "
+        self.abstract_text = f" {' '.join(self.abstract)} "
         self.title_keys = set(self.title)
         self.title_keys.update(title_joined)
         self.title_keys.discard("")
@@ -59,6 +65,7 @@ class Doc:
         self.text_joined = {*title_joined, *abstract_joined}
         self.author, author_joined = sequence(AUTHOR_SEPARATOR.join(paper.authors))
         self.author_joined = set(author_joined)
+        self.author_text = f" {' '.join(self.author)} "
         self.author_keys = set(self.author) | self.author_joined
         self.author_keys.discard("")
         self.cat = frozenset(exact_value(c) for c in paper.categories)
@@ -112,24 +119,29 @@ class Doc:
 
     # -- phrases -------------------------------------------------------------------
 
-    def has_phrase(self, field: str | None, terms: tuple[str, ...]) -> bool:
-        """Are `terms` at consecutive positions of the field (title or abstract for None)?"""
+    def has_phrase(
+        self, field: str | None, terms: tuple[str, ...], needle: str | None = None
+    ) -> bool:
+        """Are `terms` at consecutive positions of the field (title or abstract for None)?
+
+        `needle` is `phrase_needle(terms)`, given by callers that check it often.
+        """
+        if needle is None:
+            needle = phrase_needle(terms)
         if field == "author":
             if not self.author_keys.issuperset(terms):
                 return False
             if self.author_joined and not self.author_joined.isdisjoint(terms):
                 return self._positional("author", terms)
-            return _in_sequence(self.author, terms)
+            return needle in self.author_text
         if not (self.keys if field is None else self.field_terms(field)).issuperset(terms):
             return False
-        slow = bool(self.text_joined) and not self.text_joined.isdisjoint(terms)
-        for name in ("title", "abstract") if field is None else (field,):
-            if slow:
-                if self._positional(name, terms):
-                    return True
-            elif _in_sequence(self.title if name == "title" else self.abstract, terms):
-                return True
-        return False
+        if self.text_joined and not self.text_joined.isdisjoint(terms):
+            names = ("title", "abstract") if field is None else (field,)
+            return any(self._positional(name, terms) for name in names)
+        if field != "abstract" and needle in self.title_text:
+            return True
+        return field != "title" and needle in self.abstract_text
 
     def _positional(self, field: str, terms: tuple[str, ...]) -> bool:
         positions = self._positions.get(field)
@@ -150,12 +162,6 @@ class Doc:
         )
 
 
-def _in_sequence(seq: list[str], terms: tuple[str, ...]) -> bool:
-    """Does `seq` hold `terms` at consecutive positions?"""
-    first, rest, n = terms[0], list(terms[1:]), len(terms)
-    i = -1
-    for _ in range(seq.count(first)):
-        i = seq.index(first, i + 1)
-        if seq[i + 1 : i + n] == rest:
-            return True
-    return False
+def phrase_needle(terms: tuple[str, ...]) -> str:
+    """What `Doc.has_phrase` looks for in a joined text: the terms between spaces."""
+    return f" {' '.join(terms)} "

@@ -18,7 +18,7 @@ from itertools import count
 
 from bot.models import Paper
 from bot.query import And, Leaf, Not, Or, Phrase, Prefix, Query, Term
-from bot.query_doc import Doc
+from bot.query_doc import Doc, phrase_needle
 
 Predicate = Callable[[Doc], bool]
 
@@ -63,8 +63,8 @@ def _leaf(leaf: Leaf) -> Predicate:
             return lambda d: t in d.cat
         return lambda d: t in d.source
     if isinstance(leaf, Phrase):
-        terms = leaf.terms
-        return lambda d: d.has_phrase(field, terms)
+        terms, needle = leaf.terms, phrase_needle(leaf.terms)
+        return lambda d: d.has_phrase(field, terms, needle)
     p = leaf.prefix
     if field is None:
         return lambda d: d.has_prefix(p)

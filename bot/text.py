@@ -173,22 +173,24 @@ def _chunks(text: str) -> Sequence[bytes | str]:
 
 
 def _flats(chunks: Sequence[bytes | str]) -> list[tuple[str, ...]]:
-    flats = list(map(_FLAT.get, chunks))
-    if None in flats:
-        return [f if f is not None else _chunk(c) for f, c in zip(flats, chunks, strict=True)]
-    return flats  # type: ignore[return-value]
+    try:
+        return list(map(_FLAT.__getitem__, chunks))
+    except KeyError:  # a chunk not seen yet
+        return [f if (f := _FLAT.get(c)) is not None else _chunk(c) for c in chunks]
 
 
 def sequence(text: str) -> tuple[list[str], list[str]]:
     """The fast form of `analyze` used for matching.
 
     Returns the terms by position ("" at sentence ends; joined hyphen forms left
-    out) and, separately, the joined hyphen forms of the text.
+    out) and, separately, the distinct joined hyphen forms of the text.
     """
     chunks = _chunks(text)
     seq = list(chain.from_iterable(_flats(chunks)))
-    joined = [j[0] for js in filter(None, map(_JOINED.get, chunks)) for j in js]
-    return seq, joined
+    if not _JOINED.keys().isdisjoint(chunks):
+        hyphenated = _JOINED.keys() & chunks  # type: ignore[operator]
+        return seq, list({j[0] for chunk in hyphenated for j in _JOINED[chunk]})
+    return seq, []
 
 
 def analyze(text: str, start: int = 0) -> list[Token]:

@@ -261,6 +261,10 @@ def test_add_and_remove_in_any_order(steps: list[tuple[bool, int, str]], paper: 
     expected = sorted(s for s, q in live.items() if reference_match(parse(q), paper))
     assert sorted(ids(index.match(paper))) == expected
     assert len(index) == len(live)
+    for sub_id in live:
+        index.remove(sub_id)
+    # nothing is left behind: a long-running bot adds and removes for months
+    assert (index._slots, index._by_prefix, index._atoms, index._by_qid) == ({}, {}, {}, {})
 
 
 def test_matched_terms_name_prefix_matches() -> None:
