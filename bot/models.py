@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime, time
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PLATFORMS = ("slack", "discord", "console")
@@ -346,9 +346,12 @@ class Subscription:
 # --------------------------------------------------------------------------- delivery
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """A subscription that matched a paper, with the query terms that matched."""
+class Hit(NamedTuple):
+    """A subscription that matched a paper, with the query terms that matched.
+
+    A NamedTuple rather than a frozen dataclass: the percolator makes dozens per
+    paper, and a tuple is made in half the time.
+    """
 
     subscription_id: str
     paper_id: str

@@ -223,7 +223,5 @@ def explainer(node: Query) -> Callable[[Doc], tuple[str, ...]] | tuple[str, ...]
 
 def _prefix_terms(leaf: Prefix, doc: Doc) -> list[str]:
     if leaf.field is None:
-        found = doc.prefixed(leaf.prefix)
-    else:
-        found = [t for t in doc.field_terms(leaf.field) if t.startswith(leaf.prefix)]
-    return sorted(found)[:3]
+        return doc.prefixed(leaf.prefix)[:3]  # already sorted
+    return sorted(t for t in doc.field_terms(leaf.field) if t.startswith(leaf.prefix))[:3]
