@@ -6,7 +6,8 @@ Rules every backend follows (tests/store/test_contract.py holds them to it):
 - Atomicity: `claim` and `lease` are atomic across concurrent callers and processes.
 - Errors are raised, never turned into defaults: a lost connection raises
   `StoreUnavailable`; stored falsy values come back as stored.
-- Times are timezone-aware datetimes; backends keep them in UTC.
+- Times are timezone-aware datetimes (a naive one is a ValueError); backends keep
+  them in UTC and return them in UTC.
 """
 
 from __future__ import annotations
@@ -113,7 +114,10 @@ class Store(Protocol):
     async def set_paused(
         self, tenant: Tenant, sub_id: str, paused: bool, reason: str | None = None
     ) -> Subscription | None:
-        """Pause (with a reason people can read) or resume; the updated record or None."""
+        """Pause (with a reason people can read) or resume; the updated record or None.
+
+        Resuming clears the reason.
+        """
 
     async def pause_destination(self, destination: Destination, reason: str) -> int:
         """Pause every subscription of a destination (channel gone, bot removed).
@@ -133,7 +137,8 @@ class Store(Protocol):
         """Atomically mark (destination, paper) pairs as delivered-or-queued.
 
         Returns, in input order, only the ids that were not claimed before, so that
-        among concurrent callers exactly one wins each pair. Claims are permanent.
+        among concurrent callers exactly one wins each pair (an id repeated in one
+        call is won once). Claims are permanent.
         """
 
     # -- outbox -----------------------------------------------------------------------
@@ -163,7 +168,10 @@ class Store(Protocol):
         """Delivery confirmed: delete these entries. Unknown ids are ignored."""
 
     async def retry(self, entry_id: int, due_at: datetime, error: str) -> None:
-        """Delivery failed transiently: release the lease and make it due at `due_at`."""
+        """Delivery failed transiently: release the lease and make it due at `due_at`.
+
+        An unknown id is ignored (the entry was acked meanwhile).
+        """
 
     async def pending(self, destination: Destination | None = None) -> list[OutboxEntry]:
         """Entries not yet acked (of one destination if given), oldest due first."""

@@ -208,3 +208,11 @@ async def test_feedback_rejects_other_values(store: Store, value: int) -> None:
     with pytest.raises(ValueError):
         await store.record_feedback(t, "arxiv:1", "U1", value)
     assert await store.feedback(t, "arxiv:1") == (1, 0)
+
+
+async def test_naive_times_are_refused(store: Store) -> None:
+    naive = datetime(2026, 1, 1, 9, 0)
+    with pytest.raises(ValueError):
+        await store.lease(naive, 60)
+    with pytest.raises(ValueError):
+        await store.reschedule(A, naive)
