@@ -202,6 +202,10 @@ class Paper:
             kwargs["published"] = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
         elif published is not None:
             raise ValueError("paper field 'published' must be an ISO date string")
+        texts = ("abstract", "github_repo", "project_page", "ai_summary", "thumbnail")
+        for key in (*texts, "comment", "journal_ref", "doi"):
+            if kwargs.get(key) is not None and not isinstance(kwargs[key], str):
+                raise ValueError(f"paper field {key!r} must be a string")
         for key in ("version", "upvotes", "seq"):
             if kwargs.get(key) is not None and (
                 not isinstance(kwargs[key], int) or isinstance(kwargs[key], bool)

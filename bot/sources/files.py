@@ -21,16 +21,6 @@ from bot.sources.http import SourceError
 from bot.sources.huggingface import paper_from_hf_item
 
 NAME = "file"
-_TEXT = (
-    "abstract",
-    "github_repo",
-    "project_page",
-    "ai_summary",
-    "thumbnail",
-    "comment",
-    "journal_ref",
-    "doi",
-)
 
 FileLoad = Batch
 """What a file held: `papers` (list[Paper]) and `skipped` (one reason per bad record)."""
@@ -46,9 +36,6 @@ def paper_from_record(data: Any) -> Paper:
         return paper_from_hf_item(data)
     if not isinstance(data, dict):
         raise ValueError("a paper record must be a JSON object")
-    for key in _TEXT:
-        if data.get(key) is not None and not isinstance(data[key], str):
-            raise ValueError(f"paper field {key!r} must be a string")
     paper = Paper.from_dict(data)
     paper_id, version = parse_paper_ref(paper.id)
     record = paper.to_dict() | {"id": paper_id, "sources": list(paper.sources or (NAME,))}

@@ -114,6 +114,8 @@ def test_unreadable_files_raise_source_error(
         {"id": "2411.00001", "title": "x", "abstract": 5},
         {"id": "2411.00001", "title": "x", "published": "last tuesday"},
         {"id": "2411.00001", "title": "x", "authors": "Ada"},
+        {"id": "2411.00001", "title": "x", "doi": 10.1},
+        {"id": "2411.00001", "title": "x", "ai_summary": ["a"]},
     ],
 )
 def test_bad_records(record: Any) -> None:
