@@ -287,7 +287,7 @@ def main() -> None:
     ap.add_argument(
         "--no-gc-freeze",
         action="store_true",
-        help="leave the index in the collector's generations (the app should freeze it)",
+        help="leave the index in the collector's generations (the router freezes it)",
     )
     args = ap.parse_args()
     print(machine())
