@@ -78,6 +78,17 @@ async def test_help(core: Core) -> None:
 async def test_unknown_command(core: Core) -> None:
     reply = await say(core, "subscirbe x")
     assert reply.is_error and "unknown command" in reply.text
+    assert "Did you mean /papers subscribe?" in reply.text
+    assert "Did you mean" not in (await say(core, "xyzzy")).text
+
+
+async def test_aliases(core: Core) -> None:
+    added = await say(core, "subscribe diffusion")
+    sub_id = added.text.split("`")[1]
+    for word in ("list", "ls"):
+        assert sub_id in (await say(core, word)).lines[0]
+    assert not (await say(core, f"unsub {sub_id}")).is_error
+    assert not (await say(core, "subscriptions")).lines
 
 
 async def test_search_ranks_and_is_ephemeral(core: Core) -> None:

@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
+from difflib import get_close_matches
 from typing import Protocol
 
 from bot.commands.args import ArgError, Args, parse_args
@@ -96,9 +97,12 @@ class Core:
             return error("You are sending commands too fast; wait a few seconds and try again.")
         try:
             args = parse_args(command.text)
-            handler = _handlers().get(args.name)
+            handlers = _handlers()
+            handler = handlers.get(ALIASES.get(args.name, args.name))
             if handler is None:
-                return error(f"unknown command {args.name!r}. Try /papers help.")
+                close = get_close_matches(args.name, handlers, n=1)
+                hint = f" Did you mean /papers {close[0]}?" if close else ""
+                return error(f"unknown command {args.name!r}.{hint} Try /papers help.")
             return await handler(self, command, args)
         except (ArgError, ScheduleError) as exc:
             return error(str(exc))
@@ -119,6 +123,10 @@ async def _help(core: Core, command: Command, args: Args) -> Reply:
     if text is None:
         return error(f"no help on {args.rest!r}. Try /papers help.")
     return Reply(text=text)
+
+
+#: Other words people type for a command.
+ALIASES = {"list": "subscriptions", "ls": "subscriptions", "unsub": "unsubscribe"}
 
 
 def _handlers() -> dict[str, Handler]:

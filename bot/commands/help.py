@@ -12,7 +12,7 @@ TOPICS: dict[str, str] = {
     "subscribe": "subscribe QUERY [--instant | --digest daily@HH:MM | --digest weekly@mon@HH:MM] "
     "[--tz Area/City] — post papers matching QUERY to this channel",
     "unsubscribe": "unsubscribe ID — stop a subscription of this channel",
-    "subscriptions": "subscriptions — this channel's subscriptions, with mode and state",
+    "subscriptions": "subscriptions (or list) — this channel's subscriptions, with mode and state",
     "pause": "pause ID — stop posting a subscription for now (resume ID restarts it)",
     "resume": "resume ID — restart a paused subscription",
     "follow": "follow QUERY [--instant | --digest ...] [--tz Area/City] — get papers "
