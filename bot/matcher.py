@@ -189,21 +189,19 @@ class SubscriptionIndex:
         Two keys go to the first key's slot; a verified atom holds the conjunctions
         it is part of (with the other atom, key or verified, as the second).
         """
-        first, *rest = conjunction
-        if not isinstance(first, int) and rest and isinstance(rest[0], int):
-            first, rest = rest[0], [first]
+        first, second = _holder(conjunction)
         if isinstance(first, int):
             atom = self._atom_by_id[first]
-            return atom.two.setdefault(rest[0], []) if rest else atom.one
+            return atom.one if second is None else atom.two.setdefault(second, [])
         slot = self._slot(first)
-        if not rest:
+        if second is None:
             if slot[ONE] is None:
                 slot[ONE] = []
             found: list[int] = slot[ONE]
             return found
         if slot[TWO] is None:
             slot[TWO] = {}
-        return slot[TWO].setdefault(rest[0], [])  # type: ignore[no-any-return]
+        return slot[TWO].setdefault(second, [])  # type: ignore[no-any-return]
 
     def _slot(self, key: str) -> _Slot:
         slot = self._slots.get(key)
@@ -257,18 +255,16 @@ class SubscriptionIndex:
 
     def _unregister(self, conjunction: tuple[AtomId, ...]) -> None:
         """Forget the (now empty) list of queries under a conjunction."""
-        first, *rest = conjunction
-        if not isinstance(first, int) and rest and isinstance(rest[0], int):
-            first, rest = rest[0], [first]
+        first, second = _holder(conjunction)
         if isinstance(first, int):
-            if rest:
-                del self._atom_by_id[first].two[rest[0]]
+            if second is not None:
+                del self._atom_by_id[first].two[second]
             return  # an atom's own list lives as long as the atom
         slot = self._slots[first]
-        if not rest:
+        if second is None:
             slot[ONE] = None
         else:
-            del slot[TWO][rest[0]]
+            del slot[TWO][second]
             if not slot[TWO]:
                 slot[TWO] = None
         self._drop_slot_if_empty(first, slot)
@@ -376,6 +372,16 @@ class SubscriptionIndex:
     def match(self, paper: Paper) -> list[Hit]:
         """Every indexed subscription that matches `paper`, with the terms that matched."""
         return self.match_doc(Doc(paper))
+
+
+def _holder(conjunction: tuple[AtomId, ...]) -> tuple[AtomId, AtomId | None]:
+    """(where a conjunction is registered, the other atom or None): a verified atom
+    holds its conjunctions; two keys go to the first key's slot."""
+    first = conjunction[0]
+    second = conjunction[1] if len(conjunction) > 1 else None
+    if not isinstance(first, int) and isinstance(second, int):
+        return second, first
+    return first, second
 
 
 def _plain(key: str) -> Term:
