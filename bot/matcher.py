@@ -61,7 +61,6 @@ class _Entry:
     """One distinct query and the subscriptions that share it."""
 
     qid: int
-    query: Query
     predicate: Callable[[Doc], bool] | None  # None: a true conjunction proves a match
     explain: Callable[[Doc], tuple[str, ...]] | tuple[str, ...]  # a tuple: always these
     conjunctions: tuple[tuple[AtomId, ...], ...]
@@ -175,7 +174,7 @@ class SubscriptionIndex:
             tuple(self._atom_id(leaf) for leaf in c) for c in (plan.conjunctions if plan else ())
         )
         predicate = None if plan is not None and plan.exact else compile_query(query)
-        entry = _Entry(self._new_id(), query, predicate, explainer(query), conjunctions)
+        entry = _Entry(self._new_id(), predicate, explainer(query), conjunctions)
         self._by_qid[entry.qid] = entry
         if not conjunctions:
             self._always.add(entry.qid)

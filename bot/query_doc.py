@@ -37,7 +37,6 @@ class Doc:
         "author_text",
         "cat",
         "keys",
-        "memo",
         "paper",
         "paper_id",
         "source",
@@ -77,7 +76,6 @@ class Doc:
         self.all_keys.update(["author:" + t for t in self.author_keys])
         self.all_keys.update(["cat:" + v for v in self.cat])
         self.all_keys.update(["source:" + v for v in self.source])
-        self.memo: dict[int, bool] = {}  # results of shared leaves (bot/query_eval.py)
         self._sorted: list[str] | None = None
         self._positions: dict[str, dict[str, list[int]]] = {}
 
