@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from bot.matcher_anchors import Planner, TermStats, atom_key, doc_prefixes
@@ -46,8 +47,8 @@ class _Atom:
     predicate: Callable[[Doc], bool] | None  # None: finding the anchor proves it
     slot: tuple[str, ...]  # where it is registered: ("k", k1[, k2]) or ("p", tag, stem)
     refs: int = 0
-    one: list[int] = field(default_factory=list)  # queries registered under it alone
-    two: dict[AtomId, list[int]] = field(default_factory=dict)  # ... with a second atom
+    one: list[_Entry] = field(default_factory=list)  # queries registered under it alone
+    two: dict[AtomId, list[_Entry]] = field(default_factory=dict)  # ... with a second atom
 
 
 #: A term key's slot: [queries under the key alone, {second key: queries under both},
@@ -74,14 +75,13 @@ class SubscriptionIndex:
         """An empty index; `stats` (document frequencies) pick rare anchors."""
         self._planner = Planner(stats)
         self._entries: dict[str, _Entry] = {}  # canonical query -> entry
-        self._by_qid: dict[int, _Entry] = {}
         self._sub_query: dict[str, str] = {}  # subscription id -> canonical query
         self._atoms: dict[Leaf, _Atom] = {}
         self._atom_by_id: dict[int, _Atom] = {}
         # Small lists rather than sets and dicts: most hold one item, and memory counts.
         self._slots: dict[str, _Slot] = {}
         self._by_prefix: dict[tuple[str, int], dict[str, list[_Atom]]] = {}
-        self._always: set[int] = set()
+        self._always: set[_Entry] = set()
         self._next_id = 0
         self.invalid: dict[str, QueryError] = {}
 
@@ -175,14 +175,13 @@ class SubscriptionIndex:
         )
         predicate = None if plan is not None and plan.exact else compile_query(query)
         entry = _Entry(self._new_id(), predicate, explainer(query), conjunctions)
-        self._by_qid[entry.qid] = entry
         if not conjunctions:
-            self._always.add(entry.qid)
+            self._always.add(entry)
         for c in conjunctions:
-            self._register(c).append(entry.qid)
+            self._register(c).append(entry)
         return entry
 
-    def _register(self, conjunction: tuple[AtomId, ...]) -> list[int]:
+    def _register(self, conjunction: tuple[AtomId, ...]) -> list[_Entry]:
         """The list of queries registered under a conjunction of one or two atoms.
 
         Two keys go to the first key's slot; a verified atom holds the conjunctions
@@ -196,7 +195,7 @@ class SubscriptionIndex:
         if second is None:
             if slot[ONE] is None:
                 slot[ONE] = []
-            found: list[int] = slot[ONE]
+            found: list[_Entry] = slot[ONE]
             return found
         if slot[TWO] is None:
             slot[TWO] = {}
@@ -239,12 +238,11 @@ class SubscriptionIndex:
         return atom.id
 
     def _drop_entry(self, entry: _Entry) -> None:
-        del self._by_qid[entry.qid]
-        self._always.discard(entry.qid)
+        self._always.discard(entry)
         for c in entry.conjunctions:
-            qids = self._register(c)
-            qids.remove(entry.qid)
-            if not qids:
+            entries = self._register(c)
+            entries.remove(entry)
+            if not entries:
                 self._unregister(c)
         for atom_id in {a for c in entry.conjunctions for a in c if isinstance(a, int)}:
             atom = self._atom_by_id[atom_id]
@@ -296,8 +294,8 @@ class SubscriptionIndex:
 
     # -- matching ------------------------------------------------------------------
 
-    def candidates(self, doc: Doc) -> set[int]:
-        """Ids of the queries that may match `doc` (every match is among them).
+    def candidates(self, doc: Doc) -> set[_Entry]:
+        """The queries that may match `doc` (every match is among them).
 
         The hot loop of the percolator: written inline, without helper calls.
         """
@@ -313,9 +311,9 @@ class SubscriptionIndex:
                 update(one)
             if two is not None:
                 if len(two) <= 4:
-                    for second, qids in two.items():
+                    for second, queries in two.items():
                         if second in keys:
-                            update(qids)
+                            update(queries)
                 else:
                     for second in two.keys() & keys:
                         update(two[second])
@@ -340,9 +338,9 @@ class SubscriptionIndex:
                 update(atom.one)
                 two = atom.two
                 if len(two) <= 4:
-                    for other, qids in two.items():
+                    for other, queries in two.items():
                         if other in true_ids or other in keys:
-                            update(qids)
+                            update(queries)
                 else:  # a common atom: many queries pair it with another
                     for other in two.keys() & keys:
                         update(two[other])
@@ -354,10 +352,8 @@ class SubscriptionIndex:
         """The hits of an analyzed paper, in the order the queries were first indexed."""
         hits: list[Hit] = []
         append = hits.append
-        by_qid = self._by_qid
         paper_id = doc.paper_id
-        for qid in sorted(self.candidates(doc)):
-            entry = by_qid[qid]
+        for entry in sorted(self.candidates(doc), key=_QID):
             predicate = entry.predicate
             if predicate is not None and not predicate(doc):
                 continue
@@ -371,6 +367,9 @@ class SubscriptionIndex:
     def match(self, paper: Paper) -> list[Hit]:
         """Every indexed subscription that matches `paper`, with the terms that matched."""
         return self.match_doc(Doc(paper))
+
+
+_QID = attrgetter("qid")
 
 
 def _holder(conjunction: tuple[AtomId, ...]) -> tuple[AtomId, AtomId | None]:

@@ -264,7 +264,7 @@ def test_add_and_remove_in_any_order(steps: list[tuple[bool, int, str]], paper: 
     for sub_id in live:
         index.remove(sub_id)
     # nothing is left behind: a long-running bot adds and removes for months
-    assert (index._slots, index._by_prefix, index._atoms, index._by_qid) == ({}, {}, {}, {})
+    assert (index._slots, index._by_prefix, index._atoms, index._entries) == ({}, {}, {}, {})
 
 
 def test_matched_terms_name_prefix_matches() -> None:
