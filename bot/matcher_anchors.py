@@ -22,7 +22,7 @@ is avoided.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import accumulate, pairwise
 from operator import itemgetter
@@ -61,10 +61,14 @@ def doc_keys(doc: Doc) -> set[str]:
     return doc.all_keys
 
 
-def doc_prefixes(doc: Doc, tag: str, length: int) -> set[str]:
-    """The first `length` characters of the terms (or values) of a field tag."""
+def doc_prefixes(doc: Doc, tag: str, length: int) -> Iterator[str]:
+    """The first `length` characters of the terms (or values) of a field tag.
+
+    An iterator, not a set: `dict.keys() & iterator` probes the dict with each one
+    without building a set first. Shorter terms come whole and never match a stem.
+    """
     values: Iterable[str] = doc.field_terms(tag or None)
-    return set(map(itemgetter(slice(0, length)), values))  # shorter ones never match a stem
+    return map(itemgetter(slice(0, length)), values)
 
 
 def _bigrams(seq: list[str], tag: str) -> set[str]:
