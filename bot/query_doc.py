@@ -25,10 +25,11 @@ class Doc:
     """The analyzed fields of one paper and per-paper caches."""
 
     __slots__ = (
+        "_abstract_joined",
+        "_abstract_keys",
         "_positions",
         "_sorted",
         "abstract",
-        "abstract_keys",
         "abstract_text",
         "all_keys",
         "author",
@@ -51,33 +52,44 @@ class Doc:
         self.paper = paper
         self.paper_id = paper.id
         self.title, title_joined = sequence(paper.title)
-        self.abstract, abstract_joined = sequence(paper.abstract)
+        self.abstract, self._abstract_joined = sequence(paper.abstract)
         self.title_text = f" {' '.join(self.title)} "
         self.abstract_text = f" {' '.join(self.abstract)} "
         self.title_keys = set(self.title)
         self.title_keys.update(title_joined)
         self.title_keys.discard("")
-        self.abstract_keys = set(self.abstract)
-        self.abstract_keys.update(abstract_joined)
-        self.abstract_keys.discard("")
-        self.keys = self.title_keys | self.abstract_keys  # title or abstract
-        self.text_joined = {*title_joined, *abstract_joined}
+        self.keys = set(self.abstract)  # title or abstract
+        self.keys.update(self.title_keys, self._abstract_joined)
+        self.keys.discard("")
+        self.text_joined = {*title_joined, *self._abstract_joined}
         self.author, author_joined = sequence(AUTHOR_SEPARATOR.join(paper.authors))
         self.author_joined = set(author_joined)
         self.author_text = f" {' '.join(self.author)} "
         self.author_keys = set(self.author) | self.author_joined
         self.author_keys.discard("")
-        self.cat = frozenset(exact_value(c) for c in paper.categories)
-        self.source = frozenset(exact_value(s) for s in paper.sources)
+        self.cat = frozenset(map(exact_value, paper.categories))
+        self.source = frozenset(map(exact_value, paper.sources))
         #: Every term key: `robot` (title or abstract), `title:robot`, `author:finn`,
         #: `cat:cs.lg`, `source:arxiv` (the keys of bot/matcher_anchors.py).
-        self.all_keys = set(self.keys)
-        self.all_keys.update(["title:" + t for t in self.title_keys])
-        self.all_keys.update(["author:" + t for t in self.author_keys])
-        self.all_keys.update(["cat:" + v for v in self.cat])
-        self.all_keys.update(["source:" + v for v in self.source])
+        self.all_keys = self.keys.union(
+            map("title:".__add__, self.title_keys),
+            map("author:".__add__, self.author_keys),
+            map("cat:".__add__, self.cat),
+            map("source:".__add__, self.source),
+        )
+        self._abstract_keys: set[str] | None = None
         self._sorted: list[str] | None = None
         self._positions: dict[str, dict[str, list[int]]] = {}
+
+    @property
+    def abstract_keys(self) -> set[str]:
+        """The abstract's distinct terms (computed on first use: rarely needed)."""
+        if self._abstract_keys is None:
+            found = set(self.abstract)
+            found.update(self._abstract_joined)
+            found.discard("")
+            self._abstract_keys = found
+        return self._abstract_keys
 
     # -- prefixes ------------------------------------------------------------------
 
