@@ -96,7 +96,14 @@ def compile_query(node: Query) -> Predicate:
             anyof = group
             return lambda d: not d.all_keys.isdisjoint(anyof)
         parts = tuple(compile_query(c) for c in node.children)
-        return lambda d: any(f(d) for f in parts)
+
+        def any_part(d: Doc) -> bool:
+            for part in parts:  # a loop, not any(generator): no frame per call
+                if part(d):
+                    return True
+            return False
+
+        return any_part
     assert isinstance(node, And)
     required: list[str] = []
     forbidden: list[str] = []
@@ -141,12 +148,15 @@ def _conjunction(
 
     def conjunction(d: Doc) -> bool:
         keys = d.all_keys
-        return (
-            keys.issuperset(required)
-            and keys.isdisjoint(forbidden)
-            and all(not keys.isdisjoint(g) for g in groups)
-            and all(f(d) for f in others)
-        )
+        if not keys.issuperset(required) or not keys.isdisjoint(forbidden):
+            return False
+        for group in groups:  # loops, not all(generator): no frame per call
+            if keys.isdisjoint(group):
+                return False
+        for other in others:
+            if not other(d):
+                return False
+        return True
 
     return conjunction
 
