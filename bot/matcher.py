@@ -361,7 +361,7 @@ class SubscriptionIndex:
             if terms.__class__ is not tuple:
                 terms = terms(doc)  # type: ignore[operator]
             for sub_id in entry.subs:
-                append(Hit(sub_id, paper_id, terms))
+                append(_new_tuple(Hit, (sub_id, paper_id, terms)))  # Hit(...) minus a frame
         return hits
 
     def match(self, paper: Paper) -> list[Hit]:
@@ -370,6 +370,7 @@ class SubscriptionIndex:
 
 
 _QID = attrgetter("qid")
+_new_tuple = tuple.__new__
 
 
 def _holder(conjunction: tuple[AtomId, ...]) -> tuple[AtomId, AtomId | None]:

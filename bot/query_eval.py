@@ -51,7 +51,14 @@ def _leaf(leaf: Leaf) -> Predicate:
     p = leaf.prefix
     if field is None:
         return lambda d: d.has_prefix(p)
-    return lambda d: any(t.startswith(p) for t in d.field_terms(field))
+
+    def field_prefix(d: Doc) -> bool:
+        for term in d.field_terms(field):
+            if term.startswith(p):
+                return True
+        return False
+
+    return field_prefix
 
 
 def term_key(node: Query) -> str | None:

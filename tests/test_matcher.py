@@ -72,6 +72,7 @@ def test_hits_carry_matched_terms() -> None:
     index.add(sub("s1", '"diffusion policies" OR tabular -cat:cs.CV'))
     index.add(sub("s2", "transformers robo*"))
     index.add(sub("s3", "Learning"))
+    assert all(type(hit) is Hit for hit in index.match(PAPER))
     assert index.match(PAPER) == [
         Hit("s1", PAPER.id, ("diffusion policy",)),
         Hit("s2", PAPER.id, ("transformer", "robot")),
