@@ -100,8 +100,8 @@ class Doc:
         return self._sorted
 
     def prefixed(self, prefix: str) -> list[str]:
-        """The title and abstract terms starting with `prefix`."""
-        terms = self.sorted_terms()
+        """The title and abstract terms starting with `prefix`, sorted."""
+        terms = self._sorted or self.sorted_terms()  # (inline: called for many queries)
         i = bisect_left(terms, prefix)
         out = []
         while i < len(terms) and terms[i].startswith(prefix):
@@ -111,7 +111,7 @@ class Doc:
 
     def has_prefix(self, prefix: str) -> bool:
         """Does a title or abstract term start with `prefix`?"""
-        terms = self.sorted_terms()
+        terms = self._sorted or self.sorted_terms()
         i = bisect_left(terms, prefix)
         return i < len(terms) and terms[i].startswith(prefix)
 

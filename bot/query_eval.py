@@ -13,7 +13,7 @@ Semantics (the contract the matcher, the search index and tests/reference_eval.p
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from bot.models import Paper
 from bot.query import And, Leaf, Not, Or, Phrase, Prefix, Query, Term
@@ -46,11 +46,13 @@ def _leaf(leaf: Leaf) -> Predicate:
             return lambda d: t in d.cat
         return lambda d: t in d.source
     if isinstance(leaf, Phrase):
-        terms, needle = leaf.terms, phrase_needle(leaf.terms)
-        return lambda d: d.has_phrase(field, terms, needle)
+        # partial(), not a lambda: no Python frame of ours per check
+        return partial(
+            Doc.has_phrase, field=field, terms=leaf.terms, needle=phrase_needle(leaf.terms)
+        )
     p = leaf.prefix
     if field is None:
-        return lambda d: d.has_prefix(p)
+        return partial(Doc.has_prefix, prefix=p)
 
     def field_prefix(d: Doc) -> bool:
         for term in d.field_terms(field):
@@ -200,16 +202,17 @@ def explainer(node: Query) -> Callable[[Doc], tuple[str, ...]] | tuple[str, ...]
     )
     if conjunctive and not any(isinstance(leaf, Prefix) for leaf in positive):
         return tuple(dict.fromkeys(leaf.display for leaf in positive))
-    # (key, None, display) for terms; (None, predicate, display or the Prefix) otherwise
+    # (key, None, display) for terms; (None, predicate, display) for phrases and
+    # abstract: terms; (None, None, the Prefix) for prefixes (their terms are found)
     checks: list[tuple[str | None, Predicate | None, str | Prefix]] = []
     for leaf in positive:
         key = term_key(leaf)
         if key is not None:
             checks.append((key, None, leaf.display))
+        elif isinstance(leaf, Prefix):
+            checks.append((None, None, leaf))
         else:
-            checks.append(
-                (None, leaf_predicate(leaf), leaf if isinstance(leaf, Prefix) else leaf.display)
-            )
+            checks.append((None, leaf_predicate(leaf), leaf.display))
 
     def explain(d: Doc) -> tuple[str, ...]:
         keys = d.all_keys
@@ -218,11 +221,10 @@ def explainer(node: Query) -> Callable[[Doc], tuple[str, ...]] | tuple[str, ...]
             if key is not None:
                 if key in keys:
                     out.append(what)  # type: ignore[arg-type]
-            elif predicate is not None and predicate(d):
-                if isinstance(what, str):
-                    out.append(what)
-                else:
-                    out += _prefix_terms(what, d)
+            elif predicate is None:
+                out += _prefix_terms(what, d)  # type: ignore[arg-type]
+            elif predicate(d):
+                out.append(what)  # type: ignore[arg-type]
         return tuple(dict.fromkeys(out))
 
     return explain
