@@ -28,7 +28,7 @@ from typing import Any
 from bot.matcher_anchors import Planner, TermStats, atom_key, doc_prefixes
 from bot.models import Hit, Paper, Subscription
 from bot.query import Leaf, Query, QueryError, Term, parse
-from bot.query_eval import Doc, compile_query, explainer, leaf_predicate
+from bot.query_eval import Doc, explainer, leaf_predicate, split_keys
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,10 @@ class _Entry:
     """One distinct query and the subscriptions that share it."""
 
     qid: int
-    predicate: Callable[[Doc], bool] | None  # None: a true conjunction proves a match
+    checked: bool  # False: a true conjunction proves a match
+    required: tuple[str, ...]  # keys a paper must have ...
+    forbidden: tuple[str, ...]  # ... keys it must not have ...
+    predicate: Callable[[Doc], bool] | None  # ... and the rest of the query, if any
     explain: Callable[[Doc], tuple[str, ...]] | tuple[str, ...]  # a tuple: always these
     conjunctions: tuple[tuple[AtomId, ...], ...]
     subs: tuple[str, ...] = ()
@@ -173,8 +176,17 @@ class SubscriptionIndex:
         conjunctions = tuple(
             tuple(self._atom_id(leaf) for leaf in c) for c in (plan.conjunctions if plan else ())
         )
-        predicate = None if plan is not None and plan.exact else compile_query(query)
-        entry = _Entry(self._new_id(), predicate, explainer(query), conjunctions)
+        exact = plan is not None and plan.exact
+        required, forbidden, predicate = ((), (), None) if exact else split_keys(query)
+        entry = _Entry(
+            self._new_id(),
+            not exact,
+            required,
+            forbidden,
+            predicate,
+            explainer(query),
+            conjunctions,
+        )
         if not conjunctions:
             self._always.add(entry)
         for c in conjunctions:
@@ -353,10 +365,14 @@ class SubscriptionIndex:
         hits: list[Hit] = []
         append = hits.append
         paper_id = doc.paper_id
+        keys = doc.all_keys
         for entry in sorted(self.candidates(doc), key=_QID):
-            predicate = entry.predicate
-            if predicate is not None and not predicate(doc):
-                continue
+            if entry.checked:  # inline key checks: most queries need no call
+                if not keys.issuperset(entry.required) or not keys.isdisjoint(entry.forbidden):
+                    continue
+                predicate = entry.predicate
+                if predicate is not None and not predicate(doc):
+                    continue
             terms = entry.explain
             if terms.__class__ is not tuple:
                 terms = terms(doc)  # type: ignore[operator]

@@ -21,7 +21,16 @@ from bot.query_doc import Doc, phrase_needle
 
 Predicate = Callable[[Doc], bool]
 
-__all__ = ["Doc", "Predicate", "compile_query", "evaluate", "explainer", "matched_terms", "matches"]
+__all__ = [
+    "Doc",
+    "Predicate",
+    "compile_query",
+    "evaluate",
+    "explainer",
+    "matched_terms",
+    "matches",
+    "split_keys",
+]
 
 
 @lru_cache(maxsize=1 << 18)
@@ -113,7 +122,25 @@ def compile_query(node: Query) -> Predicate:
             return False
 
         return any_part
-    assert isinstance(node, And)
+    required, forbidden, rest = split_keys(node)
+
+    def conjunction(d: Doc) -> bool:
+        keys = d.all_keys
+        return (
+            keys.issuperset(required) and keys.isdisjoint(forbidden) and (rest is None or rest(d))
+        )
+
+    return conjunction
+
+
+def split_keys(node: Query) -> tuple[tuple[str, ...], tuple[str, ...], Predicate | None]:
+    """`node` as (keys it requires, keys it forbids, a predicate for the rest or None).
+
+    Only an AND has required or forbidden keys (its Term children and NOTs of Terms
+    or of ORs of Terms); the percolator checks those itself, with no call.
+    """
+    if not isinstance(node, And):
+        return (), (), compile_query(node)
     required: list[str] = []
     forbidden: list[str] = []
     groups: list[tuple[str, ...]] = []
@@ -128,37 +155,20 @@ def compile_query(node: Query) -> Predicate:
             required.extend(group)
         else:
             groups.append(group)
-    return _conjunction(
-        tuple(dict.fromkeys(required)),
-        tuple(dict.fromkeys(forbidden)),
-        tuple(groups),
-        tuple(others),
-    )
+    rest = _rest(tuple(groups), tuple(others))
+    return tuple(dict.fromkeys(required)), tuple(dict.fromkeys(forbidden)), rest
 
 
-def _conjunction(
-    required: tuple[str, ...],
-    forbidden: tuple[str, ...],
-    groups: tuple[tuple[str, ...], ...],
-    others: tuple[Predicate, ...],
-) -> Predicate:
-    if not groups and len(others) <= 1:
-        other = others[0] if others else None
-
-        def simple(d: Doc) -> bool:
-            keys = d.all_keys
-            return (
-                keys.issuperset(required)
-                and keys.isdisjoint(forbidden)
-                and (other is None or other(d))
-            )
-
-        return simple
+def _rest(groups: tuple[tuple[str, ...], ...], others: tuple[Predicate, ...]) -> Predicate | None:
+    """All of `groups` (one key of each) and `others`, or None when there are none."""
+    if not groups:
+        if not others:
+            return None
+        if len(others) == 1:
+            return others[0]
 
     def conjunction(d: Doc) -> bool:
         keys = d.all_keys
-        if not keys.issuperset(required) or not keys.isdisjoint(forbidden):
-            return False
         for group in groups:  # loops, not all(generator): no frame per call
             if keys.isdisjoint(group):
                 return False
