@@ -17,3 +17,13 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
         fake.url = url
         yield fake
         await fake.close_sockets()
+
+
+@pytest.fixture
+def slack_env(fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch) -> FakeSlack:
+    """`paperbot run` pointed at the fake Slack, with the paper sources off."""
+    monkeypatch.setenv("PAPERBOT_SLACK__BOT_TOKEN", "xoxb-test")
+    monkeypatch.setenv("PAPERBOT_SLACK__API_URL", f"{fake_slack.url}/api/")
+    monkeypatch.setenv("PAPERBOT_SOURCES__HUGGINGFACE__ENABLED", "false")
+    monkeypatch.setenv("PAPERBOT_SOURCES__ARXIV__ENABLED", "false")
+    return fake_slack

@@ -6,19 +6,13 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 from fake_slack import FakeSlack
 from loopback import cli_runner
 from slack_helpers import check_blocks, no_pings
 
 
-async def test_run_once_posts_each_match_once(
-    fake_slack: FakeSlack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("PAPERBOT_SLACK__BOT_TOKEN", "xoxb-test")
-    monkeypatch.setenv("PAPERBOT_SLACK__API_URL", f"{fake_slack.url}/api/")
-    monkeypatch.setenv("PAPERBOT_SOURCES__HUGGINGFACE__ENABLED", "false")
-    monkeypatch.setenv("PAPERBOT_SOURCES__ARXIV__ENABLED", "false")
+async def test_run_once_posts_each_match_once(slack_env: FakeSlack, tmp_path: Path) -> None:
+    fake_slack = slack_env
     now = datetime.now(UTC).isoformat()
     papers = tmp_path / "papers.jsonl"
     papers.write_text(

@@ -119,11 +119,7 @@ async def test_socket_mode_needs_an_app_token(fake_slack: FakeSlack) -> None:
 
 
 async def test_paperbot_run_without_the_secret_of_its_mode_exits_2(
-    fake_slack: FakeSlack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    slack_env: FakeSlack, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("PAPERBOT_SLACK__BOT_TOKEN", "xoxb-test")
-    monkeypatch.setenv("PAPERBOT_SLACK__API_URL", f"{fake_slack.url}/api/")
-    monkeypatch.setenv("PAPERBOT_SOURCES__HUGGINGFACE__ENABLED", "false")
-    monkeypatch.setenv("PAPERBOT_SOURCES__ARXIV__ENABLED", "false")
     code, _, err = await cli_runner(tmp_path)("run")
     assert code == 2 and "needs slack.signing_secret" in err
