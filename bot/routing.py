@@ -54,6 +54,7 @@ class Router:
         self.clock = clock
         self.index: SubscriptionIndex | None = None
         self._subs: dict[str, Subscription] = {}
+        self._version: int | None = None  # subscriptions_version at the last sync
 
     async def _index(self) -> SubscriptionIndex:
         """The percolator, built on first use with term statistics of recent papers
@@ -65,7 +66,14 @@ class Router:
         return self.index
 
     async def sync(self) -> None:
-        """Bring the percolator in line with the store's subscriptions."""
+        """Bring the percolator in line with the store's subscriptions.
+
+        Reads them all only when `Store.subscriptions_version` moved since the last
+        sync (read before the scan, so a change during the scan is seen next time).
+        """
+        version = await self.store.subscriptions_version()
+        if self.index is not None and version == self._version:
+            return
         index = await self._index()
         current = {s.id: s async for s in self.store.iter_subscriptions()}
         for sub_id, old in list(self._subs.items()):
@@ -89,6 +97,7 @@ class Router:
                         )
                     continue
             self._subs[sub_id] = sub
+        self._version = version
         if added >= FREEZE_AFTER:
             gc.freeze()
 

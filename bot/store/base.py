@@ -111,6 +111,13 @@ class Store(Protocol):
     async def remove_subscription(self, tenant: Tenant, sub_id: str) -> bool:
         """Delete `sub_id` if it belongs to `tenant`; True if something was deleted."""
 
+    async def subscriptions_version(self) -> int:
+        """A count that grows with every change to any subscription, by any process.
+
+        Every subscription added, removed, paused or resumed moves it; `mark_posted`
+        does not. The router re-reads the subscriptions only when it moved.
+        """
+
     async def set_paused(
         self, tenant: Tenant, sub_id: str, paused: bool, reason: str | None = None
     ) -> Subscription | None:

@@ -19,6 +19,9 @@ from bot.store.codec import from_ts, sub_from_json, sub_json, ts
 from bot.store.redis_base import P, RedisBase, tenant_prefix, text
 
 SUBIDS = f"{P}subids"
+#: `Store.subscriptions_version`: INCR right after each change, as its own command
+#: (the change's script only touches its workspace's hash slot).
+VERSION = f"{P}subscriptions:version"
 
 
 def query_field(destination: Destination, query: str) -> str:
@@ -60,6 +63,7 @@ class RedisSubscriptions(RedisBase):
             if existing is not None:
                 await self.client.hdel(SUBIDS, sub_id)
                 raise DuplicateSubscription(sub_from_json(existing))
+            await self.client.incr(VERSION)
         return sub
 
     async def get_subscription(self, tenant: Tenant, sub_id: str) -> Subscription | None:
@@ -121,7 +125,14 @@ class RedisSubscriptions(RedisBase):
             )
             if removed:
                 await self.client.hdel(SUBIDS, sub_id)
+                await self.client.incr(VERSION)
         return bool(removed)
+
+    async def subscriptions_version(self) -> int:
+        """A count that grows with every subscription change (added, removed, paused...)."""
+        async with self.guard():
+            raw = await self.client.get(VERSION)
+        return 0 if raw is None else int(raw)
 
     async def _set_paused(
         self, key: str, paused: bool, reason: str | None, mode: str
@@ -138,6 +149,8 @@ class RedisSubscriptions(RedisBase):
             raw = await self._set_paused(
                 f"{tenant_prefix(tenant)}sub:{sub_id}", paused, reason, "any"
             )
+            if raw is not None:
+                await self.client.incr(VERSION)
         return None if raw is None else sub_from_json(raw)
 
     async def pause_destination(self, destination: Destination, reason: str) -> int:
@@ -151,6 +164,8 @@ class RedisSubscriptions(RedisBase):
                 if text(field).startswith(mine):
                     key = f"{prefix}sub:{text(sub_id)}"
                     count += await self._set_paused(key, True, reason, "only-running") is not None
+            if count:
+                await self.client.incr(VERSION)
         return count
 
     async def mark_posted(self, tenant: Tenant, sub_ids: Sequence[str], at: datetime) -> None:

@@ -131,6 +131,10 @@ class SQLiteStore:
         """Delete `sub_id` if it belongs to `tenant`; True if something was deleted."""
         return await self._run(ops.remove_subscription, str(tenant), sub_id)
 
+    async def subscriptions_version(self) -> int:
+        """A count that grows with every subscription change (added, removed, paused...)."""
+        return await self._run(ops.subscriptions_version)
+
     async def set_paused(
         self, tenant: Tenant, sub_id: str, paused: bool, reason: str | None = None
     ) -> Subscription | None:

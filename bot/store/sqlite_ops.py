@@ -142,6 +142,7 @@ def add_subscription(
                     sub_json(sub),
                 ),
             )
+            _changed(conn)
             return sub
     raise StoreError(f"no free subscription id after {_ID_ATTEMPTS} attempts")
 
@@ -177,8 +178,27 @@ def all_subscriptions(conn: sqlite3.Connection) -> list[Subscription]:
 
 def remove_subscription(conn: sqlite3.Connection, tenant: str, sub_id: str) -> bool:
     """Delete a subscription of a tenant; True if it existed."""
-    cursor = conn.execute("DELETE FROM subscriptions WHERE id = ? AND tenant = ?", (sub_id, tenant))
+    with transaction(conn):
+        cursor = conn.execute(
+            "DELETE FROM subscriptions WHERE id = ? AND tenant = ?", (sub_id, tenant)
+        )
+        if cursor.rowcount > 0:
+            _changed(conn)
     return cursor.rowcount > 0
+
+
+def subscriptions_version(conn: sqlite3.Connection) -> int:
+    """The count of subscription changes (`Store.subscriptions_version`)."""
+    row = conn.execute("SELECT value FROM counters WHERE name = 'subscriptions'").fetchone()
+    return 0 if row is None else int(row[0])
+
+
+def _changed(conn: sqlite3.Connection) -> None:
+    """Count one subscription change (inside the transaction that makes it)."""
+    conn.execute(
+        "INSERT INTO counters (name, value) VALUES ('subscriptions', 1) "
+        "ON CONFLICT (name) DO UPDATE SET value = value + 1"
+    )
 
 
 def _save(conn: sqlite3.Connection, sub: Subscription) -> None:
@@ -195,6 +215,7 @@ def set_paused(
             return None
         sub = replace(sub, paused=paused, paused_reason=reason if paused else None)
         _save(conn, sub)
+        _changed(conn)
     return sub
 
 
@@ -210,6 +231,8 @@ def pause_destination(conn: sqlite3.Connection, destination: str, reason: str) -
             if not sub.paused:
                 _save(conn, replace(sub, paused=True, paused_reason=reason))
                 count += 1
+        if count:
+            _changed(conn)
     return count
 
 

@@ -36,6 +36,7 @@ CREATE INDEX IF NOT EXISTS outbox_due ON outbox (due_at);
 CREATE INDEX IF NOT EXISTS outbox_destination ON outbox (destination);
 CREATE TABLE IF NOT EXISTS cursors (source TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS feedback (
     tenant TEXT NOT NULL, paper_id TEXT NOT NULL, who TEXT NOT NULL, value INTEGER NOT NULL,
     PRIMARY KEY (tenant, paper_id, who)) WITHOUT ROWID;

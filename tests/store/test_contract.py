@@ -218,6 +218,36 @@ async def test_pause_destination(store: Store) -> None:
     assert kept is not None and not kept.paused
 
 
+async def test_subscriptions_version_moves_with_every_change(store: Store) -> None:
+    seen = [await store.subscriptions_version()]
+
+    async def moved() -> bool:
+        seen.append(await store.subscriptions_version())
+        return seen[-1] > seen[-2]
+
+    sub = await store.add_subscription(A, "diffusion")
+    assert await moved()
+    with pytest.raises(DuplicateSubscription):
+        await store.add_subscription(A, "diffusion")
+    assert not await moved()
+    await store.mark_posted(A.tenant, [sub.id], T0)
+    assert not await moved()  # posting is not a change the router cares about
+    await store.set_paused(A.tenant, sub.id, True, "by hand")
+    assert await moved()
+    await store.set_paused(A.tenant, sub.id, False)
+    assert await moved()
+    assert await store.pause_destination(A, "channel_not_found") == 1
+    assert await moved()
+    assert await store.pause_destination(A, "channel_not_found") == 0
+    assert not await moved()
+    assert await store.set_paused(B.tenant, sub.id, False) is None  # other workspace
+    assert not await moved()
+    assert not await store.remove_subscription(B.tenant, sub.id)
+    assert not await moved()
+    assert await store.remove_subscription(A.tenant, sub.id)
+    assert await moved()
+
+
 async def test_mark_posted(store: Store) -> None:
     mine = await store.add_subscription(A, "mine")
     berlin = timezone(timedelta(hours=1))
