@@ -105,6 +105,19 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+#: Paper fields that hold text when present (title is required, checked on its own).
+_OPTIONAL_TEXT = (
+    "abstract",
+    "github_repo",
+    "project_page",
+    "ai_summary",
+    "thumbnail",
+    "comment",
+    "journal_ref",
+    "doi",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Paper:
     """One paper, whichever sources saw it. `id` is canonical (`arxiv:2401.12345`)."""
@@ -202,8 +215,7 @@ class Paper:
             kwargs["published"] = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
         elif published is not None:
             raise ValueError("paper field 'published' must be an ISO date string")
-        texts = ("abstract", "github_repo", "project_page", "ai_summary", "thumbnail")
-        for key in (*texts, "comment", "journal_ref", "doi"):
+        for key in _OPTIONAL_TEXT:
             if kwargs.get(key) is not None and not isinstance(kwargs[key], str):
                 raise ValueError(f"paper field {key!r} must be a string")
         for key in ("version", "upvotes", "seq"):
