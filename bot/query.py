@@ -205,13 +205,32 @@ def parse(text: str) -> Query:
 
 
 def validate_query(text: str) -> str:
-    """The query to store for `text` (stripped, as typed), or QueryError.
+    """The query to store for a subscription or follow of `text` (stripped, as typed),
+    or QueryError.
 
-    Used by `paperbot subscribe` and `/papers subscribe` to reject bad queries
-    before they reach the store.
+    Besides being well formed, a subscription must name something a paper has to
+    contain: `-survey` alone (or `robot OR -survey`) would post nearly every new
+    paper. `paperbot subscribe` and `/papers subscribe`/`follow` call this before
+    anything reaches the store.
     """
-    parse(text)
+    if not _needs_a_term(parse(text)):
+        raise QueryError(
+            "a subscription needs a word, phrase or field to look for "
+            f"({text.strip()} alone would post nearly every new paper)",
+            1,
+        )
     return text.strip()
+
+
+def _needs_a_term(node: Query) -> bool:
+    """Does every paper `node` matches contain one of its (positive) leaves?"""
+    if isinstance(node, Not):
+        return False
+    if isinstance(node, And):
+        return any(_needs_a_term(c) for c in node.children)
+    if isinstance(node, Or):
+        return all(_needs_a_term(c) for c in node.children)
+    return True
 
 
 # --------------------------------------------------------------------------- leaves

@@ -179,6 +179,13 @@ async def test_subscribe_validates(core: Core) -> None:
     assert "Say what" in (await say(core, "subscribe")).text
 
 
+async def test_subscribe_refuses_a_firehose(core: Core, store: Store) -> None:
+    for command in ("subscribe -survey", "follow NOT review"):
+        reply = await say(core, command)
+        assert reply.is_error and "would post nearly every new paper" in reply.text
+    assert await store.list_subscriptions(LAB.tenant) == []
+
+
 async def test_permissions(core: Core) -> None:
     for text in ("subscribe x", "unsubscribe abcde", "pause abcde", "resume abcde", "digest"):
         reply = await say(core, text, admin=False)

@@ -148,6 +148,20 @@ def test_validate_query() -> None:
         validate_query('"open')
 
 
+@pytest.mark.parametrize("text", ["-survey", "NOT (survey OR review)", "robot OR -survey"])
+def test_validate_query_refuses_queries_that_need_no_term(text: str) -> None:
+    with pytest.raises(QueryError, match="would post nearly every new paper") as caught:
+        validate_query(text)
+    assert caught.value.column == 1
+
+
+@pytest.mark.parametrize(
+    "text", ["robot -survey", "cat:cs.LG", "(robot OR -survey) grasping", "-survey title:robot"]
+)
+def test_validate_query_accepts_queries_with_a_term(text: str) -> None:
+    assert validate_query(text) == text
+
+
 # --------------------------------------------------------------------------- properties
 
 SYNTAX = st.sampled_from(

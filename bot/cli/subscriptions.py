@@ -6,7 +6,7 @@ import click
 
 from bot.cli.context import UsageFailure, cli_context, echo_json, run_async
 from bot.models import AddressError, Destination, Schedule, ScheduleError, Tenant
-from bot.query import QueryError, parse
+from bot.query import QueryError, validate_query
 from bot.store import DuplicateSubscription
 
 
@@ -42,9 +42,8 @@ async def subscribe(
         schedule = Schedule.parse(digest or "instant", tz or settings.delivery.timezone)
     except ScheduleError as exc:
         raise UsageFailure(str(exc)) from None
-    query = query.strip()
     try:
-        parse(query)
+        query = validate_query(query)
     except QueryError as exc:
         raise UsageFailure(f"bad query: {exc}") from None
     async with ctx.store() as store:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from bot.commands.args import Args
 from bot.messages import Command, Reply, error
 from bot.models import Destination, Schedule, Subscription
-from bot.query import parse
+from bot.query import validate_query
 from bot.store import DuplicateSubscription
 
 if TYPE_CHECKING:
@@ -39,15 +39,13 @@ async def create_subscription(
 ) -> Reply:
     if not args.rest.strip():
         return error('Say what to look for, e.g. /papers subscribe "diffusion policy" -survey')
-    parse(args.rest)  # validates: raises QueryError with a message and column
+    query = validate_query(args.rest)  # raises QueryError with a message and column
     try:
         schedule = _schedule(core, args, default)
     except ValueError as exc:
         return error(str(exc))
     try:
-        sub = await core.store.add_subscription(
-            dest, args.rest.strip(), schedule, command.actor.user
-        )
+        sub = await core.store.add_subscription(dest, query, schedule, command.actor.user)
     except DuplicateSubscription as exc:
         return error(f"Already subscribed: {_describe(exc.existing)}")
     what = "Following" if dest.is_user else "Subscribed this channel to"

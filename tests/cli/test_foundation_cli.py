@@ -144,6 +144,7 @@ def test_subscription_survives_a_new_process_on_sqlite(tmp_path: Path) -> None:
         (["--channel", "slack:T1:C2", "   "], "empty"),
         (["--channel", "slack:T1:C2", '"domain generalization'], "unbalanced quote at column 1"),
         (["--channel", "slack:T1:C2", "titel:robots"], "did you mean title:?"),
+        (["--channel", "slack:T1:C2", "--", "-survey"], "would post nearly every new paper"),
         (["--channel", "slack:T1:C2", "--instant", "--digest", "daily", "x"], "exclude"),
     ],
 )
