@@ -134,6 +134,7 @@ async def test_preview(core: Core) -> None:
     assert len(reply.cards) == 2
     old = await say(core, "preview diffusion")
     assert "nothing" in old.text
+    assert "posted nothing in the last day." in (await say(core, "preview diffusion --days 1")).text
     assert "posted 1 paper in" in (await say(core, "preview diffusion --days 30")).text
 
 

@@ -56,6 +56,10 @@ async def search(core: Core, command: Command, args: Args) -> Reply:
     )
 
 
+def _span(days: int) -> str:
+    return "the last day" if days == 1 else f"the last {days} days"
+
+
 async def preview(core: Core, command: Command, args: Args) -> Reply:
     """What a subscription to QUERY would have posted in the last days."""
     query = _query(args, '"domain generalization" -survey')
@@ -64,14 +68,14 @@ async def preview(core: Core, command: Command, args: Args) -> Reply:
     hits = await core.search.search(query, since=now - timedelta(days=days), limit=None)
     if not hits:
         return Reply(
-            text=f"A subscription to {args.rest} would have posted nothing in the last "
-            f"{days} days. Try fewer or broader words, or OR."
+            text=f"A subscription to {args.rest} would have posted nothing in {_span(days)}. "
+            "Try fewer or broader words, or OR."
         )
     per_day = len(hits) / days
     top = await _cards(core, hits[:5], query)
     return Reply(
         text=f"A subscription to {args.rest} would have posted {len(hits)} "
-        f"{'paper' if len(hits) == 1 else 'papers'} in the last {days} days "
+        f"{'paper' if len(hits) == 1 else 'papers'} in {_span(days)} "
         f"(about {per_day:.1f} a day). The top {len(top)}:",
         cards=top,
         ephemeral="share" not in args.flags,
@@ -86,7 +90,7 @@ async def trending(core: Core, command: Command, args: Args) -> Reply:
     hits = await core.search.search(None, since=since, sort="upvotes", limit=limit)
     cards = await _cards(core, hits, None)
     if not cards:
-        return Reply(text=f"No papers from the last {days} days in the index yet.")
+        return Reply(text=f"No papers from {_span(days)} in the index yet.")
     span = "today" if days == 1 else f"the last {days} days"
     return Reply(text=f"Trending {span}:", cards=cards, ephemeral="share" not in args.flags)
 
