@@ -151,6 +151,8 @@ async def test_subscribe_flow(core: Core, store: Store) -> None:
         core, 'subscribe "domain generalization" -survey --digest daily@09:00 --tz Europe/Berlin'
     )
     assert not reply.is_error and not reply.ephemeral
+    assert "(daily@09:00 Europe/Berlin)" in reply.text
+    assert reply.text.endswith("It would have brought 1 paper in the last 7 days.")
     sub_id = reply.text.split("`")[1]
     [sub] = await store.list_subscriptions(LAB.tenant, LAB)
     assert (
@@ -164,6 +166,9 @@ async def test_subscribe_flow(core: Core, store: Store) -> None:
     await store.mark_posted(LAB.tenant, [sub_id], NOW)
     assert "last post 2026-11-24 12:00 UTC" in (await say(core, "subscriptions")).lines[0]
     assert (await say(core, 'subscribe "domain generalization" -survey')).is_error  # duplicate
+    quiet = await say(core, "subscribe zebrafish")
+    assert "(instant)" in quiet.text and "Nothing in the last 7 days matches it" in quiet.text
+    assert "Unsubscribed" in (await say(core, f"unsubscribe {quiet.text.split('`')[1]}")).text
     assert "Paused" in (await say(core, f"pause {sub_id}")).text
     assert "paused" in (await say(core, "subscriptions")).lines[0]
     assert (await say(core, f"pause {sub_id}")).is_error
@@ -185,6 +190,21 @@ async def test_subscribe_refuses_a_firehose(core: Core, store: Store) -> None:
         reply = await say(core, command)
         assert reply.is_error and "would post nearly every new paper" in reply.text
     assert await store.list_subscriptions(LAB.tenant) == []
+
+
+class UnreadableIndex:
+    """A paper index whose every search fails (a damaged index directory)."""
+
+    async def search(self, *args: object, **kwargs: object) -> list[object]:
+        """Fail as tantivy does on a damaged index."""
+        raise ValueError("Failed to open file for read: 'meta.json'")
+
+
+async def test_subscribe_stands_when_the_index_cannot_count(store: Store) -> None:
+    core = Core(store, UnreadableIndex(), clock=lambda: NOW)  # type: ignore[arg-type]
+    reply = await say(core, "subscribe zebrafish")
+    assert not reply.is_error and reply.text.endswith("as `" + reply.text.split("`")[1] + "`.")
+    assert [s.query for s in await store.list_subscriptions(LAB.tenant)] == ["zebrafish"]
 
 
 async def test_permissions(core: Core) -> None:

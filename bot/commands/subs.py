@@ -3,16 +3,20 @@ follow, unfollow, following, digest."""
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.commands.args import Args
 from bot.messages import Command, Reply, error
 from bot.models import Destination, Schedule, Subscription
-from bot.query import validate_query
+from bot.query import parse, validate_query
 from bot.store import DuplicateSubscription
 
 if TYPE_CHECKING:
     from bot.commands.core import Core, Handler
+
+log = logging.getLogger(__name__)
 
 NO_PERMISSION = "Only people who may manage this channel can change its subscriptions."
 
@@ -25,8 +29,12 @@ def _schedule(core: Core, args: Args, default: str) -> Schedule:
     return Schedule.parse(spec, args.options.get("tz") or core.timezone)
 
 
+def _mode(sub: Subscription) -> str:
+    return str(sub.schedule) + (f" {sub.schedule.tz}" if sub.schedule.kind != "instant" else "")
+
+
 def _describe(sub: Subscription) -> str:
-    mode = str(sub.schedule) + (f" {sub.schedule.tz}" if sub.schedule.kind != "instant" else "")
+    mode = _mode(sub)
     state = f" — paused: {sub.paused_reason or 'by request'}" if sub.paused else ""
     last = (
         f"last post {sub.last_post_at:%Y-%m-%d %H:%M} UTC" if sub.last_post_at else "no posts yet"
@@ -50,9 +58,24 @@ async def create_subscription(
         return error(f"Already subscribed: {_describe(exc.existing)}")
     what = "Following" if dest.is_user else "Subscribed this channel to"
     return Reply(
-        text=f"{what} {sub.query} ({sub.schedule}, {sub.schedule.tz}) as `{sub.id}`.",
+        text=f"{what} {sub.query} ({_mode(sub)}) as `{sub.id}`.{await _last_week(core, query)}",
         ephemeral=dest.is_user,
     )
+
+
+async def _last_week(core: Core, query: str) -> str:
+    """What a new subscription would have brought last week: tells at once whether it
+    is too narrow or too broad. Empty if the index cannot say (the subscription stands)."""
+    try:
+        since = core.clock() - timedelta(days=7)
+        count = len(await core.search.search(parse(query), since=since, limit=None))
+    except Exception:
+        log.exception("could not count last week's papers for %r", query)
+        return ""
+    if not count:
+        return " Nothing in the last 7 days matches it; /papers preview helps tune it."
+    noun = "paper" if count == 1 else "papers"
+    return f" It would have brought {count} {noun} in the last 7 days."
 
 
 async def subscribe(core: Core, command: Command, args: Args) -> Reply:
