@@ -149,6 +149,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="PAPERBOT_",
         env_nested_delimiter="__",
+        env_ignore_empty=True,  # `KEY=` in an .env file means unset, not ""
         extra="forbid",
         frozen=True,
     )

@@ -73,6 +73,20 @@ def test_secrets_are_masked(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "xoxb-very-secret" not in str(settings.masked())
 
 
+def test_blank_env_values_mean_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    # .env.example, copied to .env with only the Discord token filled in
+    for line in (ROOT / ".env.example").read_text().splitlines():
+        if line and not line.startswith("#"):
+            monkeypatch.setenv(line.split("=", 1)[0], "")
+    monkeypatch.setenv("PAPERBOT_DISCORD__TOKEN", "discord-token")
+    monkeypatch.setenv("PAPERBOT_STORE__URL", "")
+    settings = load_settings(None)
+    assert settings.slack.bot_token is None and settings.slack.app_token is None
+    assert settings.slack.signing_secret is None
+    assert settings.discord.token is not None
+    assert settings.store_url.startswith("sqlite:///")
+
+
 def test_settings_are_frozen() -> None:
     settings = load_settings(None)
     with pytest.raises(Exception, match="frozen"):
