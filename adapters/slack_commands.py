@@ -44,7 +44,8 @@ BUTTONS = {
     "paperbot_follow_authors": "follow-authors {}",
 }
 MAX_RESPONSES = 5  # Slack takes at most 5 posts to one response_url
-ADMIN_TTL = 300.0  # seconds an admin check (users.info) is remembered
+PROFILE_TTL = 300.0  # seconds a users.info answer (admin, time zone) is remembered
+FOLLOWS = ("follow", "follow-authors")  # commands that default to the person's time zone
 _LINK = re.compile(r"<(https?:[^|>]+)(?:\|[^>]*)?>")
 
 
@@ -61,29 +62,34 @@ class SlackCommands:
         self.handle = handle
         self.client = client
         self.admins_only = admins_only
-        self._admins: dict[tuple[str, str], tuple[bool, float]] = {}
+        self._profiles: dict[tuple[str, str], tuple[bool, str | None, float]] = {}
 
     def register(self, app: AsyncApp) -> None:
         """Attach the listeners to a bolt app."""
         app.command("/papers")(self.on_command)
         app.action(re.compile(f"^{ACTION_PREFIX}"))(self.on_action)
 
-    async def actor(self, team: str, user: str, name: str | None) -> Actor:
-        """The person behind an event; with `admins_only`, admin per users.info."""
-        if not self.admins_only:
+    async def actor(self, team: str, user: str, name: str | None, text: str) -> Actor:
+        """The person behind the command `text`: admin per users.info with
+        `admins_only`, and their own time zone for a follow (a DM digest at 09:00
+        is 09:00 where they are). users.info is asked only then, and remembered."""
+        wants_zone = text.split(maxsplit=1)[0].lower() in FOLLOWS if text.strip() else False
+        if not self.admins_only and not wants_zone:
             return Actor(user=user, is_admin=True, name=name)
-        cached = self._admins.get((team, user))
-        if cached is not None and cached[1] > time.monotonic():
-            return Actor(user=user, is_admin=cached[0], name=name)
-        try:
-            info = await self.client.users_info(user=user)
-        except CALL_ERRORS as exc:
-            log.warning("slack: users.info failed for %s (%s); not an admin", user, exc)
-            return Actor(user=user, is_admin=False, name=name)
-        member = info.get("user") or {}
-        admin = any(member.get(k) for k in ("is_admin", "is_owner", "is_primary_owner"))
-        self._admins[(team, user)] = (admin, time.monotonic() + ADMIN_TTL)
-        return Actor(user=user, is_admin=admin, name=name)
+        cached = self._profiles.get((team, user))
+        if cached is None or cached[2] <= time.monotonic():
+            try:
+                info = await self.client.users_info(user=user)
+            except CALL_ERRORS as exc:
+                log.warning("slack: users.info failed for %s (%s); not an admin", user, exc)
+                return Actor(user=user, is_admin=not self.admins_only, name=name)
+            member = info.get("user") or {}
+            admin = any(member.get(k) for k in ("is_admin", "is_owner", "is_primary_owner"))
+            zone = member.get("tz") if isinstance(member.get("tz"), str) else None
+            cached = (admin, zone, time.monotonic() + PROFILE_TTL)
+            self._profiles[(team, user)] = cached
+        admin, zone, _ = cached
+        return Actor(user=user, is_admin=admin or not self.admins_only, name=name, timezone=zone)
 
     async def run(self, command: Command) -> Reply:
         """The core's answer (an error reply should the core ever raise)."""
@@ -105,7 +111,7 @@ class SlackCommands:
         command = Command(
             text=text,
             destination=Destination("slack", team, str(body["channel_id"])),
-            actor=await self.actor(team, str(body["user_id"]), body.get("user_name")),
+            actor=await self.actor(team, str(body["user_id"]), body.get("user_name"), text),
         )
         await self.respond(respond, await self.run(command), ephemeral=None)
 
@@ -122,10 +128,11 @@ class SlackCommands:
         team = str((body.get("team") or {}).get("id") or user["team_id"])
         channel = str((body.get("channel") or {}).get("id") or f"@{user['id']}")
         name = user.get("username") or user.get("name")
+        text = template.format(words[0])
         command = Command(
-            text=template.format(words[0]),
+            text=text,
             destination=Destination("slack", team, channel),
-            actor=await self.actor(team, str(user["id"]), name),
+            actor=await self.actor(team, str(user["id"]), name, text),
         )
         await self.respond(respond, await self.run(command), ephemeral=True)
 

@@ -19,6 +19,7 @@ class Actor:
     user: str
     is_admin: bool = True
     name: str | None = None
+    timezone: str | None = None  # the person's own IANA zone, when the platform says
 
 
 @dataclass(frozen=True, slots=True)

@@ -240,6 +240,27 @@ async def test_follows_are_personal(core: Core, store: Store) -> None:
     assert "Unfollowed" in (await say(core, f"unfollow {follow_id}")).text
 
 
+async def test_follows_default_to_the_persons_time_zone(core: Core, store: Store) -> None:
+    def by(zone: str | None) -> Actor:
+        return Actor("U1", name="ada", timezone=zone)
+
+    dm = Destination.parse("slack:T1:@U1")
+    berlin = await core.handle(Command("follow robots", LAB, by("Europe/Berlin")))
+    assert "(daily@09:00 Europe/Berlin)" in berlin.text
+    tokyo = await core.handle(Command("follow gans --tz Asia/Tokyo", LAB, by("Europe/Berlin")))
+    assert "(daily@09:00 Asia/Tokyo)" in tokyo.text  # --tz wins
+    mars = await core.handle(Command("follow nerfs", LAB, by("Mars/Olympus_Mons")))
+    assert not mars.is_error and "(daily@09:00 UTC)" in mars.text  # unknown: the bot's zone
+    authors = await core.handle(
+        Command("follow-authors arxiv:2411.00001", LAB, by("America/Chicago"))
+    )
+    assert "(daily@09:00 America/Chicago)" in authors.text
+    zones = {s.query: s.schedule.tz for s in await store.list_subscriptions(LAB.tenant, dm)}
+    assert zones["robots"] == "Europe/Berlin" and zones["nerfs"] == "UTC"
+    channel = await core.handle(Command("subscribe robots --digest daily", LAB, by("Asia/Tokyo")))
+    assert "(daily@09:00 UTC)" in channel.text  # a channel's digest is not one person's
+
+
 async def test_digest_now(core: Core, store: Store) -> None:
     assert "Nothing is waiting" in (await say(core, "digest")).text
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from bot.cards import card_for
 from bot.commands.args import ArgError, Args
-from bot.commands.subs import create_subscription
+from bot.commands.subs import follow
 from bot.messages import Command, Reply, error
 from bot.models import Paper
 from bot.query import parse
@@ -99,10 +99,7 @@ async def follow_authors(core: Core, command: Command, args: Args) -> Reply:
     if not names:
         return error("That paper lists no authors.")
     text = " OR ".join(f'author:"{name}"' for name in names)
-    follow_args = Args(name="follow", rest=text)
-    return await create_subscription(
-        core, command, follow_args, command.actor_destination, f"daily@{core.digest_time}"
-    )
+    return await follow(core, command, Args(name="follow", rest=text))
 
 
 HANDLERS: dict[str, Handler] = {

@@ -16,7 +16,8 @@ TOPICS: dict[str, str] = {
     "pause": "pause ID — stop posting a subscription for now (resume ID restarts it)",
     "resume": "resume ID — restart a paused subscription",
     "follow": "follow QUERY [--instant | --digest ...] [--tz Area/City] — get papers "
-    'matching QUERY by direct message (daily digest by default), e.g. author:"Chelsea Finn"',
+    "matching QUERY by direct message (daily digest by default, in your time zone when "
+    'Slack tells it), e.g. author:"Chelsea Finn"',
     "unfollow": "unfollow ID — stop one of your follows",
     "following": "following — your follows",
     "digest": "digest — send this channel's pending digest now",

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from bot.commands.args import Args
 from bot.messages import Command, Reply, error
-from bot.models import Destination, Schedule, Subscription
+from bot.models import Destination, Schedule, ScheduleError, Subscription, check_timezone
 from bot.query import parse, validate_query
 from bot.store import DuplicateSubscription
 
@@ -21,12 +21,23 @@ log = logging.getLogger(__name__)
 NO_PERMISSION = "Only people who may manage this channel can change its subscriptions."
 
 
-def _schedule(core: Core, args: Args, default: str) -> Schedule:
+def _schedule(args: Args, default: str, zone: str) -> Schedule:
     digest = args.options.get("digest")
     if digest and "instant" in args.flags:
         raise ValueError("--instant and --digest exclude each other")
     spec = "instant" if "instant" in args.flags else digest or default
-    return Schedule.parse(spec, args.options.get("tz") or core.timezone)
+    return Schedule.parse(spec, args.options.get("tz") or zone)
+
+
+def _own_zone(core: Core, command: Command) -> str:
+    """The actor's own time zone if the platform told a known one, else the bot's."""
+    zone = command.actor.timezone
+    if zone:
+        try:
+            return check_timezone(zone)
+        except ScheduleError:
+            log.info("%s has an unknown time zone %r", command.actor.user, zone)
+    return core.timezone
 
 
 def _mode(sub: Subscription) -> str:
@@ -43,13 +54,13 @@ def _describe(sub: Subscription) -> str:
 
 
 async def create_subscription(
-    core: Core, command: Command, args: Args, dest: Destination, default: str
+    core: Core, command: Command, args: Args, dest: Destination, default: str, zone: str
 ) -> Reply:
     if not args.rest.strip():
         return error('Say what to look for, e.g. /papers subscribe "diffusion policy" -survey')
     query = validate_query(args.rest)  # raises QueryError with a message and column
     try:
-        schedule = _schedule(core, args, default)
+        schedule = _schedule(args, default, zone)
     except ValueError as exc:
         return error(str(exc))
     try:
@@ -82,13 +93,21 @@ async def subscribe(core: Core, command: Command, args: Args) -> Reply:
     """Subscribe the channel the command was typed in."""
     if not command.actor.is_admin:
         return error(NO_PERMISSION)
-    return await create_subscription(core, command, args, command.destination, "instant")
+    return await create_subscription(
+        core, command, args, command.destination, "instant", core.timezone
+    )
 
 
 async def follow(core: Core, command: Command, args: Args) -> Reply:
-    """Follow a query by direct message (daily digest by default)."""
+    """Follow a query by direct message (daily digest by default, in the person's
+    own time zone when the platform tells it)."""
     return await create_subscription(
-        core, command, args, command.actor_destination, f"daily@{core.digest_time}"
+        core,
+        command,
+        args,
+        command.actor_destination,
+        f"daily@{core.digest_time}",
+        _own_zone(core, command),
     )
 
 

@@ -150,6 +150,21 @@ async def test_admins_only_asks_slack_who_is_admin_and_remembers(fake_slack: Fak
     assert [c.data["user"] for c in fake_slack.of("users.info")] == ["U1", "U2"]
 
 
+async def test_a_follow_carries_the_persons_slack_time_zone(fake_slack: FakeSlack) -> None:
+    fake_slack.users["U1"] = {"id": "U1", "tz": "Europe/Berlin", "is_admin": False}
+    core = Recorder()
+    slack = make_adapter(fake_slack, core)
+    for n, text in enumerate(("search robots", "follow robots", "follow gans"), start=1):
+        await dispatch(slack, slash(fake_slack, text))
+        await until_len(core.commands, n)
+    assert [(c.actor.timezone, c.actor.is_admin) for c in core.commands] == [
+        (None, True),  # only a follow asks Slack who the person is
+        ("Europe/Berlin", True),  # admins_only is off: everyone may
+        ("Europe/Berlin", True),
+    ]
+    assert len(fake_slack.of("users.info")) == 1  # remembered
+
+
 async def test_admin_check_waits_out_one_rate_limit(fake_slack: FakeSlack) -> None:
     fake_slack.users["U1"] = {"id": "U1", "is_admin": True}
     fake_slack.failures["users.info"] = first(1, ratelimited(every=1, retry_after=0))
