@@ -122,6 +122,28 @@ def queries(count: int, seed: int = 2, vocab_size: int = 20_000) -> list[str]:
     return out
 
 
+def speed() -> str:
+    """How fast this machine is right now (a shared VM varies by 2x from hour to hour):
+    ns per turn of a small Python loop, and ns per lookup in a dict of 1M keys in
+    random order (memory latency: what the percolator and the index mostly wait on).
+    Benchmarks print it before and after their run, so figures can be compared."""
+    import time
+
+    start = time.perf_counter()
+    total = 0
+    for i in range(2_000_000):
+        total += i & 7
+    loop_ns = (time.perf_counter() - start) / 2e6 * 1e9
+    keys = [f"{i}:{i}" for i in range(1_000_000)]
+    table = dict.fromkeys(keys, 1)
+    random.Random(1).shuffle(keys)
+    start = time.perf_counter()
+    for key in keys:
+        total += table[key]
+    lookup_ns = (time.perf_counter() - start) / len(keys) * 1e9
+    return f"speed: loop_ns={loop_ns:.1f} lookup_ns={lookup_ns:.0f}"
+
+
 def machine() -> str:
     """One line naming the machine the figures come from."""
     import os

@@ -31,7 +31,7 @@ import redis
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from corpus import machine, papers
+from corpus import machine, papers, speed
 
 from bot.pipeline import store_batch
 from bot.sources.http import Fetcher, make_client
@@ -110,6 +110,7 @@ async def main() -> None:
     parser.add_argument("--papers", type=int, default=20_000)
     args = parser.parse_args()
     print(machine())
+    print(speed())
     items = hf_items(args.papers)
     pages = [json.dumps(items[i : i + PAGE]).encode() for i in range(0, len(items), PAGE)]
     print(f"payload: {len(pages)} pages, {sum(map(len, pages)) / 1e6:.1f} MB of JSON")
@@ -122,6 +123,7 @@ async def main() -> None:
         rates["redis"] = await _one("redis", redis_url, pages, args.papers)
     finally:
         redis.Redis.from_url(redis_url).flushdb()
+    print(speed())  # after the run: the machine may have changed pace
     print(
         f"papers={args.papers} sqlite_papers_per_s={rates['sqlite']:.0f} "
         f"redis_papers_per_s={rates['redis']:.0f}"

@@ -35,7 +35,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from corpus import machine
+from corpus import machine, speed
 
 from bot.matcher import SubscriptionIndex, TermStats
 from bot.models import Hit, Paper
@@ -291,6 +291,7 @@ def main() -> None:
     )
     args = ap.parse_args()
     print(machine())
+    print(speed())
 
     corpus = Corpus(args.seed, broad=args.broad)
     subs = [(f"s{i}", corpus.query()) for i in range(args.subscriptions)]
@@ -343,6 +344,7 @@ def main() -> None:
     naive_rate, naive_hits = naive(subs, sample)
     agree = all(set(kept[i]) == naive_hits[i] for i in range(len(sample)))
     rate = len(papers) / elapsed
+    print(speed())  # after the run: the machine may have changed pace
     print(
         f"subscriptions={args.subscriptions} papers={args.papers} "
         f"papers_per_s={rate:.0f} naive_papers_per_s={naive_rate:.1f} "

@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from corpus import machine, papers, queries, vocabulary
+from corpus import machine, papers, queries, speed, vocabulary
 
 from bot.commands import Core, RateLimit
 from bot.delivery import Delivery
@@ -88,6 +88,7 @@ async def main() -> None:
     parser.add_argument("--commands", type=int, default=1000)
     args = parser.parse_args()
     print(machine())
+    print(speed())
     corpus = papers(args.corpus + args.papers, seed=11)
     fresh = corpus[-args.papers :]
     with tempfile.TemporaryDirectory() as tmp:
@@ -128,6 +129,7 @@ async def main() -> None:
         await store.close()
     timings.sort()
     p99 = timings[min(len(timings) - 1, int(len(timings) * 0.99))]
+    print(speed())  # after the run: the machine may have changed pace
     print(f"subscriptions={n} matched_pairs={routed.queued} messages={adapter.messages}")
     print(
         f"papers={args.papers} channels={args.channels} posts={report.posted} "

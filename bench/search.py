@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from corpus import machine, papers, queries
+from corpus import machine, papers, queries, speed
 
 from bot.query import parse
 from bot.search import PaperIndex
@@ -35,6 +35,7 @@ async def main() -> None:
     parser.add_argument("--batch", type=int, default=5000)
     args = parser.parse_args()
     print(machine())
+    print(speed())
     corpus = papers(args.papers)
     mix = [parse(q) for q in queries(args.queries)]
     with tempfile.TemporaryDirectory() as tmp:
@@ -56,6 +57,7 @@ async def main() -> None:
     timings.sort()
     p50 = statistics.median(timings)
     p99 = timings[min(len(timings) - 1, int(len(timings) * 0.99))]
+    print(speed())  # after the run: the machine may have changed pace
     print(
         f"papers={args.papers} index_papers_per_s={args.papers / index_s:.0f} "
         f"p50_ms={p50:.2f} p99_ms={p99:.2f} index_mb={size:.1f}"
