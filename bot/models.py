@@ -159,7 +159,9 @@ class Paper:
         """This record updated with what a newer sighting knows.
 
         Non-empty fields of `newer` win; sources and categories are united; the
-        version only grows; `seq` (the ingest sequence) of the first sighting stays.
+        version only grows; `published` is the earliest date seen (an arXiv
+        replacement announced later does not move a paper's date); `seq` (the
+        ingest sequence) of the first sighting stays.
         """
         changes: dict[str, Any] = {}
         for f in fields(self):
@@ -171,6 +173,8 @@ class Paper:
                 value: Any = tuple(dict.fromkeys((*old, *new)))
             elif name == "version":
                 value = max((v for v in (old, new) if v is not None), default=None)
+            elif name == "published":
+                value = min((d for d in (old, new) if d is not None), default=None)
             elif new is None or new == () or new == "":
                 value = old
             else:

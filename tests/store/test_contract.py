@@ -70,6 +70,18 @@ async def test_merge_keeps_seq_and_unites_sources(store: Store) -> None:
     assert after.upvotes == 7 and after.version == 2 and after.abstract == "a"
 
 
+async def test_merge_keeps_the_earliest_published_date(store: Store) -> None:
+    first, later, earlier = (datetime(2026, 11, d, tzinfo=UTC) for d in (20, 27, 18))
+    await store.put_papers([paper(1, published=first)])
+    await store.put_papers([paper(1, published=later, version=2)])  # a replacement
+    stored = await store.get_paper(pid(1))
+    assert stored is not None and stored.published == first and stored.version == 2
+    await store.put_papers([paper(1, published=earlier)])  # a source that knows v1's date
+    await store.put_papers([paper(1)])  # one that knows no date
+    stored = await store.get_paper(pid(1))
+    assert stored is not None and stored.published == earlier
+
+
 async def test_seq_grows_in_ingest_order(store: Store) -> None:
     await store.put_papers([paper(3), paper(1), paper(2)])
     await store.put_papers([paper(0)])
