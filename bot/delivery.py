@@ -120,9 +120,10 @@ class Delivery:
             (live[i : i + self.max_per_post], cards[i : i + self.max_per_post])
             for i in range(0, len(live), self.max_per_post)
         ]
+        subs = ", ".join(sorted({s for c in cards for s in c.subscription_ids}))
         thread: MessageRef | None = None
         for index, (chunk, chunk_cards) in enumerate(chunks):
-            reply = self._reply(chunk_cards, len(cards), index, digest)
+            reply = self._reply(chunk_cards, len(cards), index, digest, subs)
             try:
                 await self._pace(destination)
                 ref = await adapter.send(destination, reply, thread)
@@ -174,11 +175,13 @@ class Delivery:
         digest = any(s is not None and s.schedule.kind != "instant" for s in subs.values())
         return live, dead, digest
 
-    def _reply(self, cards: Sequence[Card], total: int, index: int, digest: bool) -> Reply:
+    def _reply(
+        self, cards: Sequence[Card], total: int, index: int, digest: bool, subs: str
+    ) -> Reply:
+        """One message of a delivery: the first names every subscription of it."""
         if index:
             return Reply(text="", cards=tuple(cards), ephemeral=False)
         noun = "paper" if total == 1 else "papers"
-        subs = ", ".join(sorted({s for c in cards for s in c.subscription_ids}))
         text = f"Digest: {total} {noun} for {subs}" if digest else f"{total} new {noun} for {subs}"
         footer = None
         if total > len(cards):

@@ -80,6 +80,18 @@ def _delivery(store: Store, adapter: RecordingAdapter, clock: Clock) -> Delivery
     )
 
 
+async def test_the_first_message_names_every_subscription_of_the_delivery(store: Store) -> None:
+    ids = await _setup(store, 6)
+    other = await store.add_subscription(LAB, "y")
+    await store.put_papers([Paper(id="arxiv:2411.09999", title="Last", abstract="y.")])
+    await store.enqueue([OutboxEntry(LAB, "arxiv:2411.09999", (other.id,), due_at=T0)])
+    adapter = RecordingAdapter()
+    assert (await _delivery(store, adapter, Clock()).run_once()).posted == len(ids) + 1
+    first = adapter.posts[0][1]
+    assert other.id not in {s for c in first.cards for s in c.subscription_ids}
+    assert first.text.startswith("7 new papers for ") and other.id in first.text
+
+
 async def test_batches_with_overflow_in_thread(store: Store) -> None:
     ids = await _setup(store, 7)
     adapter, clock = RecordingAdapter(), Clock()
