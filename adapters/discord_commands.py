@@ -214,6 +214,7 @@ def build_group(responder: Responder, ids: Ids | None = None) -> app_commands.Gr
     by_id("unfollow", "Stop one of your follows", "user")
     plain("following", "Your follows")
     plain("digest", "Post this channel's pending digest now (Manage Channels)")
+    plain("status", "Is the bot working? Last polls, papers, this server's subscriptions")
 
     @group.command(name="help", description="How to use paperbot")
     @app_commands.describe(topic="a command, or query for the query language")

@@ -24,7 +24,8 @@ from typing import Protocol
 import httpx
 
 from bot.config import Settings
-from bot.models import Paper
+from bot.models import Paper, utcnow
+from bot.poll_status import PollStatus, record_poll
 from bot.sources.arxiv import ArxivSource
 from bot.sources.base import Batch, Source
 from bot.sources.http import Fetcher, SourceError, make_client, shared_politeness
@@ -165,8 +166,11 @@ class Sources:
                     fetcher.forget()
                 if not isinstance(exc, SourceError):
                     log.exception("%s: polling failed; trying again next poll", source.name)
+                    detail = "unexpected error (in the bot's log)"
                 else:
                     log.warning("%s: %s; trying again next poll", source.name, exc)
+                    detail = str(exc)
+                await record_poll(store, PollStatus(source.name, utcnow(), False, detail))
                 continue
             clean = False
             try:
@@ -177,6 +181,7 @@ class Sources:
                 if not clean and fetcher is not None:
                     fetcher.forget()
             log.info("%s: %s", source.name, report.line())
+            await record_poll(store, PollStatus(source.name, utcnow(), True, report.line()))
             total.add(report)
         return total
 

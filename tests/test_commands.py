@@ -10,7 +10,8 @@ import pytest
 
 from bot.commands import Core, RateLimit
 from bot.messages import Actor, Command, Reply
-from bot.models import Destination, Paper
+from bot.models import Destination, OutboxEntry, Paper
+from bot.poll_status import PollStatus, record_poll
 from bot.search import PaperIndex
 from bot.store import Store, StoreUnavailable
 
@@ -259,6 +260,33 @@ async def test_follows_default_to_the_persons_time_zone(core: Core, store: Store
     assert zones["robots"] == "Europe/Berlin" and zones["nerfs"] == "UTC"
     channel = await core.handle(Command("subscribe robots --digest daily", LAB, by("Asia/Tokyo")))
     assert "(daily@09:00 UTC)" in channel.text  # a channel's digest is not one person's
+
+
+async def test_status_tells_whether_papers_come_in(core: Core, store: Store) -> None:
+    fresh = await say(core, "status")
+    assert fresh.text == "paperbot is running."
+    assert fresh.lines[0] == "Sources: not polled yet (`paperbot run` polls them)"
+    assert fresh.lines[1] == (
+        "Papers: 3 stored, 1 published in the last day; the newest from 2026-11-23"
+    )
+    await record_poll(
+        store, PollStatus("huggingface", NOW - timedelta(minutes=5), True, "fetched=50 new=2")
+    )
+    await record_poll(store, PollStatus("arxiv", NOW - timedelta(hours=7), False, "HTTP 503"))
+    await say(core, "subscribe robots")
+    paused = (await say(core, "subscribe gans")).text.split("`")[1]
+    await say(core, f"pause {paused}")
+    await say(core, "follow nerfs")
+    await say(core, "subscribe robots", where=OTHER_WORKSPACE)  # not this workspace's
+    await store.enqueue([OutboxEntry(LAB, "arxiv:2411.00001", ("s1",), due_at=NOW)])
+    lines = (await say(core, "status")).lines
+    assert lines[0] == "Hugging Face: last poll 5 min ago, fetched=50 new=2"
+    assert lines[1] == (
+        "arXiv: last poll 7 h ago, failed: HTTP 503 (trying again next poll)"
+        " — late: is `paperbot run` still running?"
+    )
+    assert lines[3] == "This workspace: 2 channel subscriptions (1 paused), 1 personal follow"
+    assert lines[4] == "This channel: 1 post waiting, the next due now"
 
 
 async def test_digest_now(core: Core, store: Store) -> None:

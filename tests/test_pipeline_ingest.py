@@ -15,6 +15,7 @@ import pytest
 from bot.config import Settings, load_settings
 from bot.models import Paper
 from bot.pipeline import IngestReport, PaperSink, Sources, poll_forever, store_batch
+from bot.poll_status import last_polls
 from bot.sources.base import Batch
 from bot.store import Store
 
@@ -133,6 +134,10 @@ async def test_a_failing_source_is_tried_next_poll_and_others_go_on(
     assert await store.get_cursor("huggingface") is None  # tried again next poll
     assert sum("hf.test" in s for s in seen) == 2  # the first day, tried twice: given up
     assert sum("rss.test" in s for s in seen) == 1
+    hf, arxiv = await last_polls(store)  # what /papers status shows
+    assert (hf.source, hf.ok, arxiv.source, arxiv.ok) == ("huggingface", False, "arxiv", True)
+    assert "HTTP 500" in hf.detail and arxiv.detail == report.line()  # arXiv alone succeeded
+    assert datetime.now(UTC) - arxiv.at < timedelta(minutes=1)
 
 
 async def test_cursors_make_polling_incremental(store: Store, tmp_path: Path) -> None:

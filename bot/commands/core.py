@@ -131,6 +131,12 @@ ALIASES = {"list": "subscriptions", "ls": "subscriptions", "unsub": "unsubscribe
 
 
 def _handlers() -> dict[str, Handler]:
-    from bot.commands import buttons, find, subs
+    from bot.commands import buttons, find, status, subs
 
-    return {"help": _help, **find.HANDLERS, **subs.HANDLERS, **buttons.HANDLERS}
+    return {
+        "help": _help,
+        **find.HANDLERS,
+        **subs.HANDLERS,
+        **buttons.HANDLERS,
+        **status.HANDLERS,
+    }

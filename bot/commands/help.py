@@ -24,6 +24,8 @@ TOPICS: dict[str, str] = {
     "feedback": "feedback PAPER_ID up|down|clear — rate a paper (the 👍 / 👎 buttons)",
     "similar": "similar PAPER_ID — papers sharing its key terms (the Similar button)",
     "follow-authors": "follow-authors PAPER_ID — follow a paper's first authors by DM",
+    "status": "status — is the bot working: each source's last poll, papers stored, "
+    "this workspace's subscriptions and this channel's waiting posts",
     "query": "Queries: words match in title or abstract, plural- and case-insensitively. "
     'Space (or AND) is AND; OR or | is OR; -word or NOT word excludes; ( ) groups; "a phrase"; '
     "diffus* is a prefix (3+ letters); fields title: (ti:) abstract: (abs:) author: (au:) "

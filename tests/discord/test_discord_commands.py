@@ -347,7 +347,7 @@ async def test_buttons_work_for_a_fresh_process(
 
 SUBCOMMANDS = {
     "search", "paper", "trending", "preview", "subscribe", "unsubscribe", "subscriptions",
-    "pause", "resume", "follow", "unfollow", "following", "digest", "help",
+    "pause", "resume", "follow", "unfollow", "following", "digest", "status", "help",
 }  # fmt: skip
 
 
