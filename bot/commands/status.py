@@ -1,4 +1,5 @@
-"""`/papers status`: is the bot working? Sources' last polls, papers, this workspace."""
+"""`/papers status` and `paperbot status`: is the bot working? Sources' last polls,
+papers, subscriptions and waiting posts."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ from typing import TYPE_CHECKING
 
 from bot.commands.args import Args
 from bot.messages import Command, Reply
+from bot.models import Destination, Subscription, Tenant
 from bot.poll_status import NAMES, last_polls
+from bot.store import Store
 
 if TYPE_CHECKING:
-    from bot.commands.core import Core, Handler
+    from bot.commands.core import Core, Handler, PaperSearch
 
 #: A source whose last poll is older than this is flagged: is the poller running?
 STALE = timedelta(hours=6)
@@ -28,39 +31,72 @@ def ago(then: datetime, now: datetime) -> str:
     return f"{int(seconds // 86400)} days ago"
 
 
-async def status(core: Core, command: Command, args: Args) -> Reply:
-    """Whether papers are coming in and what this workspace has set up."""
-    now = core.clock()
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
+async def status_lines(
+    store: Store,
+    now: datetime,
+    *,
+    search: PaperSearch | None = None,
+    tenant: Tenant | None = None,
+    destination: Destination | None = None,
+) -> list[str]:
+    """The status report: of one workspace (and its channel `destination`) when
+    `tenant` is given, else of every workspace; papers by date need `search`."""
     lines: list[str] = []
-    polls = await last_polls(core.store)
+    polls = await last_polls(store)
     for poll in polls:
         outcome = poll.detail if poll.ok else f"failed: {poll.detail} (trying again next poll)"
         late = " — late: is `paperbot run` still running?" if now - poll.at > STALE else ""
         lines.append(f"{NAMES[poll.source]}: last poll {ago(poll.at, now)}, {outcome}{late}")
     if not polls:
         lines.append("Sources: not polled yet (`paperbot run` polls them)")
-    count = await core.store.count_papers()
-    recent = await core.search.search(None, since=now - timedelta(days=1), limit=None)
-    newest = await core.search.search(None, sort="date", limit=1)
-    paper = await core.store.get_paper(newest[0].paper_id) if newest else None
-    latest = f"; the newest from {paper.published:%Y-%m-%d}" if paper and paper.published else ""
-    lines.append(f"Papers: {count:,} stored, {len(recent):,} published in the last day{latest}")
-    subs = await core.store.list_subscriptions(command.tenant)
-    channel = [s for s in subs if not s.destination.is_user]
-    paused = sum(s.paused for s in channel)
-    follows = len(subs) - len(channel)
-    lines.append(
-        f"This workspace: {len(channel)} channel "
-        f"{'subscription' if len(channel) == 1 else 'subscriptions'}"
-        f"{f' ({paused} paused)' if paused else ''}, {follows} personal "
-        f"{'follow' if follows == 1 else 'follows'}"
-    )
-    waiting = await core.store.pending(command.destination)
+    papers = f"Papers: {await store.count_papers():,} stored"
+    if search is not None:
+        recent = await search.search(None, since=now - timedelta(days=1), limit=None)
+        newest = await search.search(None, sort="date", limit=1)
+        paper = await store.get_paper(newest[0].paper_id) if newest else None
+        papers += f", {len(recent):,} published in the last day"
+        if paper is not None and paper.published is not None:
+            papers += f"; the newest from {paper.published:%Y-%m-%d}"
+    lines.append(papers)
+    if tenant is not None:
+        subs = await store.list_subscriptions(tenant)
+        lines.append(f"This workspace: {_subscriptions(subs)}")
+    else:
+        subs = [s async for s in store.iter_subscriptions()]
+        workspaces = len({s.destination.tenant for s in subs})
+        lines.append(f"{_count(workspaces, 'workspace')}: {_subscriptions(subs)}")
+    waiting = await store.pending(destination)
     if waiting:
         due = min(e.due_at for e in waiting)
         when = "now" if due <= now else f"{due:%Y-%m-%d %H:%M} UTC"
-        noun = "post" if len(waiting) == 1 else "posts"
-        lines.append(f"This channel: {len(waiting)} {noun} waiting, the next due {when}")
+        where = "This channel" if destination is not None else "Outbox"
+        lines.append(f"{where}: {_count(len(waiting), 'post')} waiting, the next due {when}")
+    return lines
+
+
+def _subscriptions(subs: list[Subscription]) -> str:
+    channel = [s for s in subs if not s.destination.is_user]
+    paused = sum(s.paused for s in channel)
+    return (
+        f"{_count(len(channel), 'channel subscription')}"
+        f"{f' ({paused} paused)' if paused else ''}, "
+        f"{_count(len(subs) - len(channel), 'personal follow')}"
+    )
+
+
+async def status(core: Core, command: Command, args: Args) -> Reply:
+    """Whether papers are coming in and what this workspace has set up."""
+    lines = await status_lines(
+        core.store,
+        core.clock(),
+        search=core.search,
+        tenant=command.tenant,
+        destination=command.destination,
+    )
     return Reply(text="paperbot is running.", lines=tuple(lines))
 
 

@@ -38,7 +38,7 @@ def cli(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.Monk
 def test_help_lists_commands() -> None:
     result = CliRunner().invoke(main, ["--help"])
     assert result.exit_code == 0
-    for name in ("check-config", "subscribe", "subscriptions", "unsubscribe"):
+    for name in ("check-config", "subscribe", "subscriptions", "unsubscribe", "status"):
         assert name in result.stdout
 
 
@@ -152,6 +152,21 @@ def test_subscribe_rejects_bad_input(cli, args: list[str], message: str) -> None
     code, _, err = cli("subscribe", *args)
     assert code == 2
     assert message in err
+
+
+def test_status_covers_every_workspace(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    papers = tmp_path / "papers.jsonl"
+    papers.write_text('{"id": "arxiv:2411.00001", "title": "Robots"}\n')
+    assert cli("ingest", "--file", str(papers))[0] == 0
+    for channel in ("slack:T1:C1", "slack:T1:@U1", "discord:81384788765712384:7"):
+        assert cli("subscribe", "--channel", channel, "robots")[0] == 0
+    code, out, _ = cli("status")
+    assert code == 0
+    assert out.splitlines() == [
+        "Sources: not polled yet (`paperbot run` polls them)",
+        "Papers: 1 stored",
+        "2 workspaces: 2 channel subscriptions, 1 personal follow",
+    ]
 
 
 def test_duplicate_subscription_is_refused(cli) -> None:  # type: ignore[no-untyped-def]
