@@ -242,10 +242,13 @@ class PutResult:
 # --------------------------------------------------------------------------- schedules
 
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_TIME = r"\d{1,2}(?::\d{2})?(?:am|pm)?"
 _SCHEDULE = re.compile(
-    r"^(?:(?P<instant>instant)|(?P<daily>daily)(?:@(?P<dt>\d{1,2}:\d{2}))?"
-    r"|(?P<weekly>weekly)(?:@(?P<wd>[a-z]{3}))?(?:@(?P<wt>\d{1,2}:\d{2}))?)$"
+    rf"^(?:(?P<instant>instant)|(?P<daily>daily)(?:@(?P<dt>{_TIME}))?"
+    rf"|(?P<weekly>weekly)(?:@(?P<wd>[a-z]{{3,9}}))?(?:@(?P<wt>{_TIME}))?)$"
 )
+_CLOCK = re.compile(r"(\d{1,2})(?::(\d{2}))?(am|pm)?")
 
 
 class ScheduleError(ValueError):
@@ -282,7 +285,12 @@ class Schedule:
 
     @classmethod
     def parse(cls, text: str, tz: str = "UTC") -> Schedule:
-        """Parse `instant`, `daily[@HH:MM]` or `weekly[@mon][@HH:MM]` in time zone `tz`."""
+        """Parse `instant`, `daily[@TIME]` or `weekly[@DAY][@TIME]` in time zone `tz`.
+
+        TIME is `HH:MM`, `H`, or either with am/pm (`9am`, `5:30pm`; default 09:00);
+        DAY is a weekday, whole or from its first three letters (`fri`, `friday`;
+        default Monday). `str()` gives the canonical form: `weekly@fri@17:30`.
+        """
         m = _SCHEDULE.match(text.strip().lower())
         if not m:
             raise ScheduleError(
@@ -291,16 +299,29 @@ class Schedule:
         check_timezone(tz)
         if m["instant"]:
             return cls("instant", tz=tz)
-        hhmm = m["dt"] or m["wt"] or "09:00"
-        hour, minute = (int(x) for x in hhmm.split(":"))
-        if hour > 23 or minute > 59:
-            raise ScheduleError(f"invalid time {hhmm!r} in schedule {text!r}")
+        at = _clock(m["dt"] or m["wt"] or "09:00", text)
         if m["daily"]:
-            return cls("daily", time(hour, minute), tz=tz)
-        weekday = _WEEKDAYS.index(m["wd"]) if m["wd"] in _WEEKDAYS else -1
-        if m["wd"] and weekday < 0:
-            raise ScheduleError(f"unknown weekday {m['wd']!r}; use mon, tue, ... sun")
-        return cls("weekly", time(hour, minute), max(weekday, 0), tz=tz)
+            return cls("daily", at, tz=tz)
+        day = m["wd"] or "mon"
+        weekday = next((i for i, name in enumerate(_DAY_NAMES) if name.startswith(day)), -1)
+        if weekday < 0:
+            raise ScheduleError(f"unknown weekday {day!r}; use mon, tue, ... sun")
+        return cls("weekly", at, weekday, tz=tz)
+
+
+def _clock(text: str, schedule: str) -> time:
+    """`09:00`, `9`, `9am`, `5:30pm` as a time of day; ScheduleError if there is none."""
+    found = _CLOCK.fullmatch(text)
+    assert found is not None  # _SCHEDULE lets only such times through
+    hour_text, minute_text, half = found.groups()
+    hour, minute = int(hour_text), int(minute_text or 0)
+    if half is not None:
+        if not 1 <= hour <= 12:
+            raise ScheduleError(f"invalid time {text!r} in schedule {schedule!r}")
+        hour = hour % 12 + (12 if half == "pm" else 0)
+    if hour > 23 or minute > 59:
+        raise ScheduleError(f"invalid time {text!r} in schedule {schedule!r}")
+    return time(hour, minute)
 
 
 # --------------------------------------------------------------------------- subscriptions

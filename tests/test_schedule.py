@@ -62,12 +62,33 @@ def test_naive_now_is_refused() -> None:
         ("hourly", "UTC", "unknown schedule"),
         ("daily@25:00", "UTC", "invalid time"),
         ("weekly@xyz@09:00", "UTC", "unknown weekday"),
+        ("weekly@fryday", "UTC", "unknown weekday"),
+        ("daily@13pm", "UTC", "invalid time"),
+        ("daily@0am", "UTC", "invalid time"),
+        ("daily@9:5", "UTC", "unknown schedule"),
         ("daily", "Mars/Base", "unknown time zone"),
     ],
 )
 def test_bad_schedules(text: str, tz: str, message: str) -> None:
     with pytest.raises(ScheduleError, match=message):
         Schedule.parse(text, tz)
+
+
+@pytest.mark.parametrize(
+    ("text", "canonical"),
+    [
+        ("weekly@friday@17:30", "weekly@fri@17:30"),
+        ("Weekly@Thurs@5pm", "weekly@thu@17:00"),
+        ("weekly@sunday", "weekly@sun@09:00"),
+        ("weekly", "weekly@mon@09:00"),
+        ("daily@9", "daily@09:00"),
+        ("daily@7:45am", "daily@07:45"),
+        ("daily@12am", "daily@00:00"),
+        ("daily@12pm", "daily@12:00"),
+    ],
+)
+def test_schedules_people_type(text: str, canonical: str) -> None:
+    assert str(Schedule.parse(text)) == canonical
 
 
 def test_schedule_round_trip() -> None:
