@@ -31,7 +31,11 @@ async def subscribe(
 ) -> None:
     """Subscribe a channel (or a user, platform:ws:@user) to QUERY.
 
-    The new subscription id is printed alone on the last line.
+    The new subscription id is printed alone on the last line. A QUERY that
+    starts with "-" goes after "--":
+
+    \b
+      paperbot subscribe --channel slack:T1:C2 -- "-survey robots"
     """
     ctx = cli_context()
     settings = ctx.settings()

@@ -169,6 +169,14 @@ def test_status_covers_every_workspace(cli, tmp_path: Path) -> None:  # type: ig
     ]
 
 
+def test_a_query_starting_with_a_minus_goes_after_double_dash(cli) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = cli("subscribe", "--channel", "slack:T1:C2", "--", "-survey robots")
+    assert code == 0
+    code, listing, _ = cli("subscriptions")
+    assert out.strip().splitlines()[-1] in listing and "-survey robots" in listing
+    assert '-- "-survey robots"' in cli("subscribe", "--help")[1]
+
+
 def test_duplicate_subscription_is_refused(cli) -> None:  # type: ignore[no-untyped-def]
     assert cli("subscribe", "--channel", "slack:T1:C2", "gan")[0] == 0
     code, _, err = cli("subscribe", "--channel", "slack:T1:C2", "gan")
