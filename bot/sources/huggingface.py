@@ -9,7 +9,8 @@ makes a new paper.
 
 The cursor is the first day to fetch next time: today after a clean poll, or the
 first day a broken page or a failed request left incomplete (at most
-`CATCH_UP_DAYS` back).
+`CATCH_UP_DAYS` back). The first poll (no cursor) reads the last `CATCH_UP_DAYS`
+days too, so search and `/papers preview` have a week of papers from the start.
 """
 
 from __future__ import annotations
@@ -197,7 +198,7 @@ class HuggingFaceSource:
         what was read is returned and the cursor stays on the failed day.
         """
         today = today or datetime.now(UTC).date()
-        start = today - timedelta(days=1)
+        start = today - timedelta(days=CATCH_UP_DAYS)
         if cursor:
             try:
                 start = min(date.fromisoformat(cursor), today)

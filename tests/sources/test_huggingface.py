@@ -233,14 +233,14 @@ async def test_poll_covers_cursor_to_today_and_moves_the_cursor(
     assert days == ["2024-11-18", "2024-11-19", "2024-11-20"] and cursor == "2024-11-20"
     assert [p.id for p in batch.papers] == ["arxiv:2411.01234"]
     days.clear()
-    await source.poll(None, today=DAY)  # first poll ever: yesterday and today
-    assert days == ["2024-11-19", "2024-11-20"]
+    await source.poll(None, today=DAY)  # first poll ever: the last week, for preview
+    assert days[0] == "2024-11-13" and days[-1] == "2024-11-20" and len(days) == 8
     days.clear()
     await source.poll("2020-01-01", today=DAY)  # a week at most
     assert days[0] == "2024-11-13" and len(days) == 8
     days.clear()
-    await source.poll("garbage", today=DAY)
-    assert days == ["2024-11-19", "2024-11-20"]
+    await source.poll("garbage", today=DAY)  # as if there were none
+    assert days[0] == "2024-11-13" and len(days) == 8
 
 
 async def test_poll_keeps_what_it_read_and_resumes_at_a_failed_day(
