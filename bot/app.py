@@ -21,7 +21,7 @@ from bot.config import Settings
 from bot.delivery import Delivery, DeliveryReport
 from bot.messages import Command, Reply
 from bot.models import Destination, Paper, Tenant, utcnow
-from bot.pipeline import Sources
+from bot.pipeline import Sources, idle
 from bot.routing import Router
 from bot.search import PaperIndex
 from bot.store import Store, open_store
@@ -207,7 +207,7 @@ class App:
             except Exception:
                 log.exception("source cycle failed; retrying next cycle")
             wait = min(self.sources.next_poll_in(), self.settings.delivery.interval)
-            await asyncio.sleep(max(wait, 1.0))
+            await idle(max(wait, 1.0))
 
     async def run_delivery_forever(self) -> None:
         """Deliver every `delivery.interval` seconds until cancelled."""
@@ -216,7 +216,7 @@ class App:
                 await self.deliver()
             except Exception:
                 log.exception("delivery cycle failed; retrying next cycle")
-            await asyncio.sleep(self.settings.delivery.interval)
+            await idle(self.settings.delivery.interval)
 
 
 def build_platform_adapters(

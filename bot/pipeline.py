@@ -190,6 +190,20 @@ class Sources:
         await self.client.aclose()
 
 
+async def idle(seconds: float, sleep: Sleep = asyncio.sleep) -> None:
+    """Wait between two rounds of a loop that runs until cancelled.
+
+    A cancellation that a library swallowed during the round is raised here first:
+    Python 3.11's `asyncio.wait_for` (redis-py wraps every write in it when a socket
+    timeout is set) drops a cancel that lands as the write completes, and the loop
+    would run on, hanging `paperbot run`'s shutdown.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+    await sleep(seconds)
+
+
 async def poll_forever(
     sources: Sources,
     store: Store,
@@ -212,4 +226,4 @@ async def poll_forever(
                 await after_poll()
         except Exception:
             log.exception("source round failed; trying again next round")
-        await sleep(max(min(sources.next_poll_in(), max_wait), 1.0))
+        await idle(max(min(sources.next_poll_in(), max_wait), 1.0), sleep)

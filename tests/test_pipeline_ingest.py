@@ -14,7 +14,7 @@ import pytest
 
 from bot.config import Settings, load_settings
 from bot.models import Paper
-from bot.pipeline import IngestReport, PaperSink, Sources, poll_forever, store_batch
+from bot.pipeline import IngestReport, PaperSink, Sources, idle, poll_forever, store_batch
 from bot.poll_status import last_polls
 from bot.sources.base import Batch
 from bot.store import Store
@@ -250,6 +250,29 @@ async def test_poll_forever_polls_rounds_and_survives_a_failing_one(
         await poll_forever(sources, store, after_poll=after_poll, max_wait=30, sleep=sleep)
     await sources.aclose()
     assert rounds == [3, 3, 3] and waits == [30, 30, 30]
+
+
+async def test_idle_raises_a_cancellation_that_a_library_swallowed() -> None:
+    rounds = 0
+
+    async def swallowing() -> None:  # as Python 3.11's asyncio.wait_for can
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            return
+
+    async def loop() -> None:
+        nonlocal rounds
+        while rounds < 3:  # bounded, so that without idle's check the test fails, not hangs
+            rounds += 1
+            await swallowing()
+            await idle(0.01)
+
+    task = asyncio.create_task(loop())
+    await asyncio.sleep(0.01)
+    task.cancel()
+    await asyncio.wait({task}, timeout=30)
+    assert task.cancelled() and rounds == 1
 
 
 async def test_poll_forever_is_cancellable(store: Store, tmp_path: Path) -> None:
