@@ -73,7 +73,8 @@ class SlackCommands:
         """The person behind the command `text`: admin per users.info with
         `admins_only`, and their own time zone for a follow (a DM digest at 09:00
         is 09:00 where they are). users.info is asked only then, and remembered."""
-        wants_zone = text.split(maxsplit=1)[0].lower() in FOLLOWS if text.strip() else False
+        words = text.split(maxsplit=1)
+        wants_zone = bool(words) and words[0].lower() in FOLLOWS
         if not self.admins_only and not wants_zone:
             return Actor(user=user, is_admin=True, name=name)
         cached = self._profiles.get((team, user))

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from adapters.base import ChatAdapter, DeliveryError, PermanentDeliveryError, RateLimited
 from bot.cards import card_for
-from bot.messages import Card, MessageRef, Reply
+from bot.messages import Card, MessageRef, Reply, plural
 from bot.models import Destination, OutboxEntry, Paper, Subscription, utcnow
 from bot.store import Store
 
@@ -181,8 +181,8 @@ class Delivery:
         """One message of a delivery: the first names every subscription of it."""
         if index:
             return Reply(text="", cards=tuple(cards), ephemeral=False)
-        noun = "paper" if total == 1 else "papers"
-        text = f"Digest: {total} {noun} for {subs}" if digest else f"{total} new {noun} for {subs}"
+        count = plural(total, "paper" if digest else "new paper")
+        text = f"Digest: {count} for {subs}" if digest else f"{count} for {subs}"
         footer = None
         if total > len(cards):
             footer = f"+{total - len(cards)} more in the thread"

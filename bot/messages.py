@@ -84,6 +84,11 @@ class Reply:
     lines: tuple[str, ...] = field(default=())
 
 
+def plural(count: int, noun: str) -> str:
+    """`1 paper`, `3 papers`, `2 new papers` (for nouns whose plural adds an s)."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def error(text: str) -> Reply:
     """A reply that tells the actor what went wrong."""
     return Reply(text=text, is_error=True)

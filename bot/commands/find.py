@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from bot.cards import card_for
 from bot.commands.args import ArgError, Args
-from bot.messages import Card, Command, Reply, error
+from bot.messages import Card, Command, Reply, error, plural
 from bot.models import SearchHit
 from bot.query import Query, parse
 
@@ -48,9 +48,8 @@ async def search(core: Core, command: Command, args: Args) -> Reply:
     cards = await _cards(core, hits, query)
     if not cards:
         return Reply(text=f"No papers match {args.rest}.", ephemeral="share" not in args.flags)
-    noun = "paper" if len(cards) == 1 else "papers"
     return Reply(
-        text=f"{len(cards)} {noun} for {args.rest} (by {sort}):",
+        text=f"{plural(len(cards), 'paper')} for {args.rest} (by {sort}):",
         cards=cards,
         ephemeral="share" not in args.flags,
     )
@@ -74,8 +73,8 @@ async def preview(core: Core, command: Command, args: Args) -> Reply:
     per_day = len(hits) / days
     top = await _cards(core, hits[:5], query)
     return Reply(
-        text=f"A subscription to {args.rest} would have posted {len(hits)} "
-        f"{'paper' if len(hits) == 1 else 'papers'} in {_span(days)} "
+        text=f"A subscription to {args.rest} would have posted {plural(len(hits), 'paper')} "
+        f"in {_span(days)} "
         f"(about {per_day:.1f} a day). The top {len(top)}:",
         cards=top,
         ephemeral="share" not in args.flags,
@@ -91,7 +90,7 @@ async def trending(core: Core, command: Command, args: Args) -> Reply:
     cards = await _cards(core, hits, None)
     if not cards:
         return Reply(text=f"No papers from {_span(days)} in the index yet.")
-    span = "today" if days == 1 else f"the last {days} days"
+    span = "today" if days == 1 else _span(days)
     return Reply(text=f"Trending {span}:", cards=cards, ephemeral="share" not in args.flags)
 
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.commands.args import Args
-from bot.messages import Command, Reply
+from bot.messages import Command, Reply, plural
 from bot.models import Destination, Subscription, Tenant
 from bot.poll_status import NAMES, last_polls
 from bot.store import Store
@@ -29,10 +29,6 @@ def ago(then: datetime, now: datetime) -> str:
     if seconds < 2 * 86400:
         return f"{int(seconds // 3600)} h ago"
     return f"{int(seconds // 86400)} days ago"
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
 
 
 async def status_lines(
@@ -68,13 +64,13 @@ async def status_lines(
     else:
         subs = [s async for s in store.iter_subscriptions()]
         workspaces = len({s.destination.tenant for s in subs})
-        lines.append(f"{_count(workspaces, 'workspace')}: {_subscriptions(subs)}")
+        lines.append(f"{plural(workspaces, 'workspace')}: {_subscriptions(subs)}")
     waiting = await store.pending(destination)
     if waiting:
         due = min(e.due_at for e in waiting)
         when = "now" if due <= now else f"{due:%Y-%m-%d %H:%M} UTC"
         where = "This channel" if destination is not None else "Outbox"
-        lines.append(f"{where}: {_count(len(waiting), 'post')} waiting, the next due {when}")
+        lines.append(f"{where}: {plural(len(waiting), 'post')} waiting, the next due {when}")
     return lines
 
 
@@ -82,9 +78,9 @@ def _subscriptions(subs: list[Subscription]) -> str:
     channel = [s for s in subs if not s.destination.is_user]
     paused = sum(s.paused for s in channel)
     return (
-        f"{_count(len(channel), 'channel subscription')}"
+        f"{plural(len(channel), 'channel subscription')}"
         f"{f' ({paused} paused)' if paused else ''}, "
-        f"{_count(len(subs) - len(channel), 'personal follow')}"
+        f"{plural(len(subs) - len(channel), 'personal follow')}"
     )
 
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.commands.args import Args
-from bot.messages import Command, Reply, error
+from bot.messages import Command, Reply, error, plural
 from bot.models import Destination, Schedule, ScheduleError, Subscription, check_timezone
 from bot.query import parse, validate_query
 from bot.store import DuplicateSubscription
@@ -85,8 +85,7 @@ async def _last_week(core: Core, query: str) -> str:
         return ""
     if not count:
         return " Nothing in the last 7 days matches it; /papers preview helps tune it."
-    noun = "paper" if count == 1 else "papers"
-    return f" It would have brought {count} {noun} in the last 7 days."
+    return f" It would have brought {plural(count, 'paper')} in the last 7 days."
 
 
 async def subscribe(core: Core, command: Command, args: Args) -> Reply:
@@ -208,8 +207,9 @@ async def digest(core: Core, command: Command, args: Args) -> Reply:
     moved = await core.store.reschedule(command.destination, core.clock())
     if not moved:
         return Reply(text="Nothing is waiting for this channel's digest.")
-    noun = "paper" if moved == 1 else "papers"
-    return Reply(text=f"{moved} pending {noun} will be posted in the next delivery cycle.")
+    return Reply(
+        text=f"{plural(moved, 'pending paper')} will be posted in the next delivery cycle."
+    )
 
 
 HANDLERS: dict[str, Handler] = {
