@@ -11,5 +11,8 @@ COPY adapters ./adapters
 RUN pip install --no-cache-dir .
 USER paperbot
 VOLUME ["/data"]
+# Unhealthy when a source has not been polled for three of its intervals (stuck or stopped).
+HEALTHCHECK --interval=5m --timeout=60s --start-period=15m --retries=2 \
+    CMD ["paperbot", "status", "--check"]
 ENTRYPOINT ["paperbot"]
 CMD ["run"]

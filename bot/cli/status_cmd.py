@@ -1,24 +1,62 @@
-"""`paperbot status`: the operator's view of `/papers status`, every workspace."""
+"""`paperbot status`: the operator's view of `/papers status`, every workspace, and
+`--check` for health checks (Docker's HEALTHCHECK)."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import click
 
 from bot.cli.context import cli_context, run_async
-from bot.commands.status import status_lines
+from bot.commands.status import ago, status_lines
+from bot.config import Settings
 from bot.models import utcnow
+from bot.poll_status import NAMES, last_polls
+
+#: A source counts as late after this many of its poll intervals without a poll.
+LATE_AFTER = 3
+
+
+def polled_every(settings: Settings) -> dict[str, float]:
+    """Seconds between polls of each source `paperbot run` polls with these settings."""
+    cfg = settings.sources
+    every: dict[str, float] = {}
+    if cfg.huggingface.enabled:
+        every["huggingface"] = cfg.huggingface.poll_interval
+    if cfg.arxiv.enabled and cfg.arxiv.categories:
+        every["arxiv"] = cfg.arxiv.poll_interval
+    return every
 
 
 @click.command()
+@click.option(
+    "--check",
+    is_flag=True,
+    help=f"Exit 1 when a polled source has not been polled for {LATE_AFTER} of its "
+    "intervals (the bot is stuck or stopped); for health checks.",
+)
 @run_async
-async def status() -> None:
+async def status(check: bool) -> None:
     """Is the bot working: each source's last poll, papers stored, subscriptions of
     every workspace, posts waiting in the outbox. Reads the store only."""
     ctx = cli_context()
+    now = utcnow()
     async with ctx.store() as store:
-        lines = await status_lines(store, utcnow())
+        lines = await status_lines(store, now)
+        polls = {p.source: p for p in await last_polls(store)}
     for line in lines:
         click.echo(line)
+    if not check:
+        return
+    for source, seconds in polled_every(ctx.settings()).items():
+        poll = polls.get(source)
+        if poll is None or now - poll.at > timedelta(seconds=LATE_AFTER * seconds):
+            when = "never" if poll is None else f"last {ago(poll.at, now)}"
+            click.echo(
+                f"unhealthy: {NAMES[source]} polled {when}, expected every {seconds:.0f} s",
+                err=True,
+            )
+            raise SystemExit(1)
 
 
 COMMANDS = [status]

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
+from bot.config import load_settings
+from bot.poll_status import PollStatus, record_poll
+from bot.store import open_store
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -175,6 +180,24 @@ def test_a_query_starting_with_a_minus_goes_after_double_dash(cli) -> None:  # t
     code, listing, _ = cli("subscriptions")
     assert out.strip().splitlines()[-1] in listing and "-survey robots" in listing
     assert '-- "-survey robots"' in cli("subscribe", "--help")[1]
+
+
+def test_status_check_fails_when_a_source_is_late(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert cli("status", "--check")[0] == 1  # nothing polled yet
+    now = datetime.now(UTC)
+
+    async def polled(hf_ago: timedelta) -> None:
+        store = await open_store(load_settings(None, data_dir=tmp_path).store_url)
+        await record_poll(store, PollStatus("huggingface", now - hf_ago, True, "fetched=1"))
+        await record_poll(store, PollStatus("arxiv", now, False, "HTTP 503"))  # failing: alive
+        await store.close()
+
+    asyncio.run(polled(timedelta(minutes=20)))
+    code, out, _ = cli("status", "--check")
+    assert code == 0 and "arXiv: last poll just now, failed: HTTP 503" in out
+    asyncio.run(polled(timedelta(hours=1)))  # 3 intervals of 15 minutes: late
+    code, _, err = cli("status", "--check")
+    assert code == 1 and "unhealthy: Hugging Face polled last 1 h ago, expected every 900 s" in err
 
 
 def test_duplicate_subscription_is_refused(cli) -> None:  # type: ignore[no-untyped-def]
