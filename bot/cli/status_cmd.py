@@ -51,10 +51,9 @@ async def status(check: bool) -> None:
     for source, seconds in polled_every(ctx.settings()).items():
         poll = polls.get(source)
         if poll is None or now - poll.at > timedelta(seconds=LATE_AFTER * seconds):
-            when = "never" if poll is None else f"last {ago(poll.at, now)}"
+            when = "has not been polled yet" if poll is None else f"last polled {ago(poll.at, now)}"
             click.echo(
-                f"unhealthy: {NAMES[source]} polled {when}, expected every {seconds:.0f} s",
-                err=True,
+                f"unhealthy: {NAMES[source]} {when} (expected every {seconds:.0f} s)", err=True
             )
             raise SystemExit(1)
 

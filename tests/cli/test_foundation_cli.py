@@ -183,7 +183,8 @@ def test_a_query_starting_with_a_minus_goes_after_double_dash(cli) -> None:  # t
 
 
 def test_status_check_fails_when_a_source_is_late(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    assert cli("status", "--check")[0] == 1  # nothing polled yet
+    code, _, err = cli("status", "--check")
+    assert code == 1 and "Hugging Face has not been polled yet" in err
     now = datetime.now(UTC)
 
     async def polled(hf_ago: timedelta) -> None:
@@ -197,7 +198,7 @@ def test_status_check_fails_when_a_source_is_late(cli, tmp_path: Path) -> None: 
     assert code == 0 and "arXiv: last poll just now, failed: HTTP 503" in out
     asyncio.run(polled(timedelta(hours=1)))  # 3 intervals of 15 minutes: late
     code, _, err = cli("status", "--check")
-    assert code == 1 and "unhealthy: Hugging Face polled last 1 h ago, expected every 900 s" in err
+    assert code == 1 and "unhealthy: Hugging Face last polled 1 h ago (expected every 900 s)" in err
 
 
 def test_duplicate_subscription_is_refused(cli) -> None:  # type: ignore[no-untyped-def]
