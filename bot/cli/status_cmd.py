@@ -42,8 +42,9 @@ async def status(check: bool) -> None:
     ctx = cli_context()
     now = utcnow()
     async with ctx.store() as store:
-        lines = await status_lines(store, now)
-        polls = {p.source: p for p in await last_polls(store)}
+        found = await last_polls(store)
+        lines = await status_lines(store, now, found)
+    polls = {p.source: p for p in found}
     for line in lines:
         click.echo(line)
     if not check:

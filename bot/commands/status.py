@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from bot.commands.args import Args
 from bot.messages import Command, Reply, plural
 from bot.models import Destination, Subscription, Tenant
-from bot.poll_status import NAMES, last_polls
+from bot.poll_status import NAMES, PollStatus, last_polls
 from bot.store import Store
 
 if TYPE_CHECKING:
@@ -34,15 +34,16 @@ def ago(then: datetime, now: datetime) -> str:
 async def status_lines(
     store: Store,
     now: datetime,
+    polls: list[PollStatus],
     *,
     search: PaperSearch | None = None,
     tenant: Tenant | None = None,
     destination: Destination | None = None,
 ) -> list[str]:
-    """The status report: of one workspace (and its channel `destination`) when
-    `tenant` is given, else of every workspace; papers by date need `search`."""
+    """The status report, given the sources' last `polls`: of one workspace (and its
+    channel `destination`) when `tenant` is given, else of every workspace; papers by
+    date need `search`."""
     lines: list[str] = []
-    polls = await last_polls(store)
     for poll in polls:
         outcome = poll.detail if poll.ok else f"failed: {poll.detail} (trying again next poll)"
         late = " — late: is `paperbot run` still running?" if now - poll.at > STALE else ""
@@ -89,6 +90,7 @@ async def status(core: Core, command: Command, args: Args) -> Reply:
     lines = await status_lines(
         core.store,
         core.clock(),
+        await last_polls(core.store),
         search=core.search,
         tenant=command.tenant,
         destination=command.destination,
