@@ -58,7 +58,8 @@ def _days(on_day: date | None, first: date | None, last: date | None) -> list[da
     "file",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="JSONL of paper records or a Hugging Face daily_papers JSON array.",
+    help="JSONL of paper records, a Hugging Face daily_papers JSON array, or an arXiv "
+    "Atom/RSS feed.",
 )
 @click.option("--date", "day", default=None, help="One day, YYYY-MM-DD (huggingface).")
 @click.option("--since", default=None, help="First day of a backfill, YYYY-MM-DD.")

@@ -38,7 +38,8 @@ def parse_or_fail(text: str) -> Query:
     "path",
     required=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="JSONL of paper records, or a Hugging Face daily_papers JSON array.",
+    help="JSONL of paper records, a Hugging Face daily_papers JSON array, or an arXiv "
+    "Atom/RSS feed.",
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line: id, title, terms.")
 def match(query: str, path: Path, as_json: bool) -> None:
@@ -48,11 +49,10 @@ def match(query: str, path: Path, as_json: bool) -> None:
         batch = load_papers(path)
     except SourceError as exc:
         raise UsageFailure(str(exc)) from None
-    for reason in batch.skipped:
-        click.echo(f"skipped {reason}", err=True)
-    predicate = compile_query(parsed)
+    predicate = compile_query(parsed)  # (skipped records were logged by load_papers)
     found = 0
-    for paper in batch.papers:
+    papers = [*batch.papers, *batch.revisions]
+    for paper in papers:
         doc = Doc(paper)
         if not predicate(doc):
             continue
@@ -63,7 +63,7 @@ def match(query: str, path: Path, as_json: bool) -> None:
         else:
             click.echo(paper.id)
     if not as_json:
-        click.echo(f"{found} of {len(batch.papers)} papers match", err=True)
+        click.echo(f"{found} of {len(papers)} papers match", err=True)
 
 
 COMMANDS = [match]

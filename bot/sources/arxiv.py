@@ -115,8 +115,11 @@ def paper_from_atom_entry(entry: Any) -> Paper:
     )
 
 
-def parse_feed(body: bytes, where: str, atom: bool) -> Batch:
+def parse_feed(body: bytes, where: str, atom: bool | None = None) -> Batch:
     """Papers of an RSS or Atom document; bad entries skipped, one log line each.
+
+    `atom`: entries are export-API entries (True) or announcement items (False);
+    None decides by the document's own format (a saved file).
 
     Of a cut-off document the last entry (perhaps cut) is skipped and the batch is
     marked incomplete. PayloadError when the body is no feed at all (an HTML page).
@@ -126,6 +129,8 @@ def parse_feed(body: bytes, where: str, atom: bool) -> Batch:
     problem = feed.get("bozo_exception") if feed.get("bozo") else None
     if not feed.get("version") or (problem is not None and not entries):
         raise PayloadError(f"{where}: not an RSS or Atom feed ({problem or 'no feed element'})")
+    if atom is None:
+        atom = str(feed.get("version")).startswith("atom")
     if atom and entries and "/api/errors" in _text(entries[0], "id"):
         raise PayloadError(f"{where}: arXiv API error: {clean(_text(entries[0], 'summary'))}")
     batch = Batch()

@@ -1,7 +1,9 @@
-"""Papers from files: JSONL of paperbot Paper records (`Paper.to_dict`, one a line), or
-a JSON array as saved from Hugging Face's daily_papers API. The format is detected
-from the content, and item by item: a line or array element with a `paper` object
-and no `id` is a Hugging Face item, anything else a Paper record.
+"""Papers from files: JSONL of paperbot Paper records (`Paper.to_dict`, one a line),
+a JSON array as saved from Hugging Face's daily_papers API, or an arXiv feed as saved
+from the export API (Atom) or the announcement RSS. The format is detected from the
+content: a file starting with `<` is a feed; in JSON, item by item, a line or array
+element with a `paper` object and no `id` is a Hugging Face item, anything else a
+Paper record.
 
 `load_papers(path) -> FileLoad` is what `paperbot ingest --file` and
 `paperbot match --file` read files with.
@@ -10,12 +12,14 @@ and no `id` is a Hugging Face item, anything else a Paper record.
 from __future__ import annotations
 
 import json
+from codecs import BOM_UTF8
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from bot.ids import parse_paper_ref
 from bot.models import Paper
+from bot.sources.arxiv import parse_feed
 from bot.sources.base import Batch
 from bot.sources.http import SourceError
 from bot.sources.huggingface import paper_from_hf_item
@@ -51,15 +55,20 @@ def _line(text: str) -> Paper:
 def load_papers(path: Path) -> FileLoad:
     """Every readable paper of a file; bad records are skipped with a reason each.
 
-    Raises SourceError when the file cannot be read at all (missing, not UTF-8, or
-    an array that is not valid JSON).
+    Raises SourceError when the file cannot be read at all (missing, not UTF-8, an
+    array that is not valid JSON, or XML that is no RSS or Atom feed). Of a feed,
+    arXiv replacements are in `revisions`: they update stored papers, never add any.
     """
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
+        raw = Path(path).read_bytes()
+        text = raw.decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise SourceError(f"cannot read {path}: {exc}") from exc
+    start = text.lstrip()[:1]
+    if start == "<":
+        return parse_feed(raw.removeprefix(BOM_UTF8).lstrip(), str(path))
     batch = Batch()
-    if text.lstrip().startswith("["):
+    if start == "[":
         try:
             items = json.loads(text)
         except json.JSONDecodeError as exc:

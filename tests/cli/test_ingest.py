@@ -144,6 +144,22 @@ def test_arxiv_today_and_replacements(
     assert out.strip() == "fetched=7 new=2 updated=0 skipped=3"
 
 
+def test_saved_arxiv_feeds_as_files(run: Callable[..., Run], tmp_path: Path) -> None:
+    (tmp_path / "query.xml").write_bytes(ATOM)
+    (tmp_path / "cs.LG.rss").write_bytes(RSS)
+    (tmp_path / "page.html").write_text("<html><body>Too many requests</body></html>")
+    invoke = run()  # nothing is fetched
+    code, out, err = invoke("ingest", "--file", str(tmp_path / "query.xml"))
+    assert code == 0, err
+    assert out.strip() == "fetched=1 new=1 updated=0 skipped=0"
+    # the replacement of the stored paper updates it; the other one is not stored
+    code, out, err = invoke("ingest", "--file", str(tmp_path / "cs.LG.rss"))
+    assert code == 0, err
+    assert out.strip() == "fetched=7 new=2 updated=1 skipped=3"
+    code, out, err = invoke("ingest", "--file", str(tmp_path / "page.html"))
+    assert code == 2 and "page.html: not an RSS or Atom feed" in err
+
+
 def test_arxiv_since_uses_the_export_api(
     run: Callable[..., Run], requests: list[httpx.Request]
 ) -> None:

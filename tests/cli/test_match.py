@@ -10,6 +10,8 @@ from click.testing import CliRunner
 
 from bot.cli.match import match
 
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
 PAPERS = [
     {
         "id": "arxiv:2411.00001",
@@ -56,12 +58,13 @@ def run(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def test_prints_matching_ids(jsonl: Path) -> None:
+def test_prints_matching_ids(jsonl: Path, caplog: pytest.LogCaptureFixture) -> None:
     code, out, err = run("diffusion", "--file", str(jsonl))
     assert code == 0, err
     assert out.splitlines() == ["arxiv:2411.00001", "arxiv:2411.00002"]
     assert "2 of 3 papers match" in err
-    assert "papers.jsonl:4" in err  # the bad line is reported, not fatal
+    # the bad line is reported (logged, so once), not fatal
+    assert ["papers.jsonl:4" in r.getMessage() for r in caplog.records] == [True]
 
 
 def test_query_language_applies(jsonl: Path) -> None:
@@ -91,6 +94,20 @@ def test_hugging_face_daily_papers_array(tmp_path: Path) -> None:
     code, out, err = run('"diffusion policy" robots', "--file", str(path))
     assert code == 0, err
     assert out.splitlines() == ["arxiv:2411.00004"]
+
+
+def test_saved_arxiv_feed_replacements_included(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "cs.LG.rss"
+    path.write_bytes((FIXTURES / "arxiv_rss.xml").read_bytes())
+    code, out, err = run("revised", "--file", str(path))
+    assert code == 0, err
+    assert out.split() == ["arxiv:2310.00001", "arxiv:2409.11111"]
+    assert err.strip() == "2 of 4 papers match"
+    # each bad item is said once (logged), not logged and echoed again
+    skipped = [r.getMessage() for r in caplog.records if r.getMessage().startswith("skipped")]
+    assert len(skipped) == 3 and "skipped" not in err
 
 
 def test_bad_query_exits_2_with_message_and_column(jsonl: Path) -> None:

@@ -89,9 +89,29 @@ def test_byte_order_mark_and_blank_file(tmp_path: Path) -> None:
     assert load_papers(empty).papers == [] and load_papers(empty).skipped == []
 
 
+def test_saved_arxiv_feeds_are_read_as_feeds(tmp_path: Path, rss: bytes, atom: bytes) -> None:
+    api = tmp_path / "query.xml"
+    api.write_bytes(b"\n  " + atom)
+    [paper] = load_papers(api).papers
+    assert (paper.id, paper.version, paper.sources) == ("arxiv:2310.00001", 3, ("arxiv",))
+    assert paper.authors and paper.published is not None
+    feed = tmp_path / "cs.LG.rss"
+    feed.write_bytes(rss)
+    batch = load_papers(feed)
+    assert [p.id for p in batch.papers] == ["arxiv:2411.01234", "arxiv:2411.04321"]
+    # replacements only update stored papers: they never arrive as new ones
+    assert [p.id for p in batch.revisions] == ["arxiv:2310.00001", "arxiv:2409.11111"]
+    assert len(batch.skipped) == 3
+
+
 @pytest.mark.parametrize(
     ("name", "content"),
-    [("missing.jsonl", None), ("broken.json", b'[{"paper": '), ("latin1.jsonl", b"\xe9\xff")],
+    [
+        ("missing.jsonl", None),
+        ("broken.json", b'[{"paper": '),
+        ("latin1.jsonl", b"\xe9\xff"),
+        ("page.html", b"<html><body>Rate limited</body></html>"),
+    ],
 )
 def test_unreadable_files_raise_source_error(
     tmp_path: Path, name: str, content: bytes | None
