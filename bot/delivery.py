@@ -6,7 +6,8 @@ the rest go in its thread). An entry is acked only after its adapter confirmed t
 post, so a crash between lease and ack re-delivers after the lease expires and
 loses nothing. Rate limits wait as long as the platform asks; passing errors back off
 exponentially; permanent errors (channel gone, bot removed) pause the destination's
-subscriptions with the reason, visible in `/papers subscriptions`.
+subscriptions with the reason, visible in `/papers subscriptions`, and the people who
+made a channel's subscriptions are told by direct message (nobody else would notice).
 """
 
 from __future__ import annotations
@@ -22,7 +23,15 @@ from datetime import datetime, timedelta
 from adapters.base import ChatAdapter, DeliveryError, PermanentDeliveryError, RateLimited
 from bot.cards import card_for
 from bot.messages import Card, MessageRef, Reply, plural
-from bot.models import Destination, OutboxEntry, Paper, Subscription, utcnow
+from bot.models import (
+    CLI_CREATOR,
+    Destination,
+    OutboxEntry,
+    Paper,
+    Subscription,
+    user_destination,
+    utcnow,
+)
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -131,12 +140,15 @@ class Delivery:
                 await self._retry_rest(chunks[index:], now, exc.retry_after, str(exc), report)
                 return
             except PermanentDeliveryError as exc:
+                running = await self.store.list_subscriptions(destination.tenant, destination)
                 paused = await self.store.pause_destination(destination, exc.reason)
                 log.warning("pausing %s (%d subscriptions): %s", destination, paused, exc.reason)
                 report.paused.append(f"{destination}: {exc.reason}")
                 rest = [e.id for c, _ in chunks[index:] for e in c]
                 await self.store.ack(rest)
                 report.dropped += len(rest)
+                if not destination.is_user:
+                    await self._tell_creators(adapter, [s for s in running if not s.paused], exc)
                 return
             except Exception as exc:  # adapter bugs and passing errors alike: retry later
                 if not isinstance(exc, DeliveryError):
@@ -150,6 +162,33 @@ class Delivery:
             await self.store.mark_posted(destination.tenant, posted_for, now)
             report.posted += len(chunk)
             report.messages += 1
+
+    async def _tell_creators(
+        self, adapter: ChatAdapter, subs: list[Subscription], exc: PermanentDeliveryError
+    ) -> None:
+        """DM each person whose channel subscriptions were just paused: what, why, and
+        how to turn them back on. A DM that fails is logged; nothing else depends on it."""
+        by_creator: dict[str, list[Subscription]] = {}
+        for sub in subs:
+            if sub.created_by and sub.created_by != CLI_CREATOR:
+                by_creator.setdefault(sub.created_by, []).append(sub)
+        for creator, theirs in by_creator.items():
+            first = theirs[0]
+            dm = user_destination(first.destination.platform, first.destination.workspace, creator)
+            text = (
+                f"I could not post to the channel of {plural(len(theirs), 'subscription')} "
+                f"you made, so I paused {'it' if len(theirs) == 1 else 'them'}: {exc.reason}."
+            )
+            which = f"`/papers resume {first.id}`" if len(theirs) == 1 else "`/papers resume ID`"
+            hint = f"Once that is fixed, {which} in that channel turns it back on."
+            lines = tuple(f"`{s.id}` {s.query}" for s in theirs)
+            try:
+                await self._pace(dm)
+                await adapter.send(dm, Reply(text=text, lines=lines, footer=hint, ephemeral=False))
+            except Exception as error:  # a DM is a courtesy: the pause already happened
+                log.warning(
+                    "could not tell %s about the pause of %s: %r", dm, first.destination, error
+                )
 
     async def _live_entries(
         self, destination: Destination, entries: list[OutboxEntry]

@@ -327,6 +327,10 @@ def _clock(text: str, schedule: str) -> time:
 # --------------------------------------------------------------------------- subscriptions
 
 
+#: `created_by` of subscriptions made with `paperbot subscribe` (no person to tell).
+CLI_CREATOR = "cli"
+
+
 @dataclass(frozen=True, slots=True)
 class Subscription:
     """A query whose matches are posted to a destination (a channel, or a user's DMs)."""

@@ -134,6 +134,56 @@ async def test_permanent_error_pauses_with_reason(store: Store) -> None:
     assert await store.pending(LAB) == []
 
 
+async def test_permanent_error_tells_the_people_who_subscribed_by_dm(store: Store) -> None:
+    await store.put_papers([Paper(id="arxiv:2411.00001", title="X", abstract="x y.")])
+    mine = [await store.add_subscription(LAB, q, Schedule(), "U1") for q in ("x", "y")]
+    other = await store.add_subscription(LAB, '"x y"', Schedule(), "U2")
+    await store.add_subscription(LAB, "x OR z", Schedule(), "cli")  # nobody to tell
+    stopped = await store.add_subscription(LAB, "x -z", Schedule(), "U3")
+    await store.set_paused(LAB.tenant, stopped.id, True, "paused by U3")  # not news to U3
+    ids = tuple(s.id for s in (*mine, other))
+    await store.enqueue([OutboxEntry(LAB, "arxiv:2411.00001", ids, due_at=T0, terms=("x",))])
+    gone = PermanentDeliveryError("the channel no longer exists")
+    adapter = RecordingAdapter(fail=lambda n: gone if n == 1 else None)
+    report = await _delivery(store, adapter, Clock()).run_once()
+    assert report.paused == ["console:default:lab: the channel no longer exists"]
+    dms = {str(d): r for d, r, _ in adapter.posts}
+    assert sorted(dms) == ["console:default:@U1", "console:default:@U2"]
+    to_u1 = dms["console:default:@U1"]
+    assert to_u1.text == (
+        "I could not post to the channel of 2 subscriptions you made, "
+        "so I paused them: the channel no longer exists."
+    )
+    assert to_u1.lines == (f"`{mine[0].id}` x", f"`{mine[1].id}` y")
+    assert to_u1.footer == (
+        "Once that is fixed, `/papers resume ID` in that channel turns it back on."
+    )
+    assert dms["console:default:@U2"].footer == (
+        f"Once that is fixed, `/papers resume {other.id}` in that channel turns it back on."
+    )
+    assert not any(r.cards for r in dms.values())
+
+
+async def test_a_dm_that_fails_too_changes_nothing(store: Store) -> None:
+    await _setup(store, 1)
+    sub = await store.add_subscription(LAB, "y", Schedule(), "U1")
+    adapter = RecordingAdapter(fail=lambda n: PermanentDeliveryError("channel not found"))
+    report = await _delivery(store, adapter, Clock()).run_once()
+    assert adapter.calls == 2 and adapter.posts == []  # the post, then the DM to U1
+    assert report.paused == ["console:default:lab: channel not found"]
+    assert (await store.get_subscription(LAB.tenant, sub.id)).paused  # type: ignore[union-attr]
+
+
+async def test_failing_follows_are_paused_without_a_dm(store: Store) -> None:
+    me = Destination("console", "default", "@U1")
+    await store.put_papers([Paper(id="arxiv:2411.00001", title="X", abstract="x.")])
+    sub = await store.add_subscription(me, "x", Schedule(), "U1")
+    await store.enqueue([OutboxEntry(me, "arxiv:2411.00001", (sub.id,), due_at=T0, terms=())])
+    adapter = RecordingAdapter(fail=lambda n: PermanentDeliveryError("the user blocks DMs"))
+    report = await _delivery(store, adapter, Clock()).run_once()
+    assert adapter.calls == 1 and report.paused == [f"{me}: the user blocks DMs"]
+
+
 async def test_transient_error_backs_off(store: Store) -> None:
     await _setup(store, 1)
     adapter, clock = (

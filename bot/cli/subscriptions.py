@@ -5,7 +5,14 @@ from __future__ import annotations
 import click
 
 from bot.cli.context import UsageFailure, cli_context, echo_json, run_async
-from bot.models import AddressError, Destination, Schedule, ScheduleError, Tenant
+from bot.models import (
+    CLI_CREATOR,
+    AddressError,
+    Destination,
+    Schedule,
+    ScheduleError,
+    Tenant,
+)
 from bot.query import QueryError, validate_query
 from bot.store import DuplicateSubscription
 
@@ -52,7 +59,7 @@ async def subscribe(
         raise UsageFailure(f"bad query: {exc}") from None
     async with ctx.store() as store:
         try:
-            sub = await store.add_subscription(destination, query, schedule, created_by="cli")
+            sub = await store.add_subscription(destination, query, schedule, created_by=CLI_CREATOR)
         except DuplicateSubscription as exc:
             raise UsageFailure(str(exc)) from None
     click.echo(

@@ -109,6 +109,26 @@ async def test_channel_not_found_pauses_the_destination_with_the_reason(
     assert [c.data["channel"] for c in fake_slack.of("chat.postMessage")] == ["CGONE", "C2"]
 
 
+async def test_the_subscriber_hears_by_dm_why_a_private_channel_gets_nothing(
+    fake_slack: FakeSlack, store: Store
+) -> None:
+    fake_slack.failures["chat.postMessage"] = first(1, always(200, "not_in_channel"))
+    secret = Destination.parse("slack:T1:CPRIVATE")
+    sub = await store.add_subscription(secret, "diffusion", created_by="U7")
+    await store.put_papers([Paper(id="arxiv:2411.00001", title="Diffusion")])
+    await store.claim_and_enqueue([OutboxEntry(secret, "arxiv:2411.00001", (sub.id,), START)])
+    delivery = Delivery(store, {"slack": make_adapter(fake_slack)}, pacing=0, clock=Clock())
+    report = await delivery.run_once()
+    assert report.paused and report.posted == 0
+    assert [c.data["users"] for c in fake_slack.of("conversations.open")] == ["U7"]
+    refused, dm = fake_slack.of("chat.postMessage")
+    assert (refused.data["channel"], dm.data["channel"]) == ("CPRIVATE", "DU7")
+    check_blocks(dm.data["blocks"])
+    shown = str(dm.data["blocks"])
+    assert "so I paused it" in shown and "/invite @paperbot" in shown
+    assert f"{sub.id}` diffusion" in shown and f"/papers resume {sub.id}" in shown
+
+
 async def test_server_errors_are_retried_later_and_delivered_once(
     fake_slack: FakeSlack, store: Store
 ) -> None:
