@@ -25,14 +25,15 @@ class PollStatus:
     detail: str
 
 
-def _key(source: str) -> str:
+def status_key(source: str) -> str:
+    """The key of a source's last poll among the store's small values."""
     return f"poll_status:{source}"
 
 
 async def record_poll(store: Store, status: PollStatus) -> None:
     """Remember a source's latest poll (replacing the one before)."""
     value = {"at": status.at.isoformat(), "ok": status.ok, "detail": status.detail}
-    await store.set_value(_key(status.source), json.dumps(value))
+    await store.set_value(status_key(status.source), json.dumps(value))
 
 
 async def last_polls(store: Store) -> list[PollStatus]:
@@ -42,7 +43,7 @@ async def last_polls(store: Store) -> list[PollStatus]:
     """
     found: list[PollStatus] = []
     for source in POLLED:
-        raw = await store.get_value(_key(source))
+        raw = await store.get_value(status_key(source))
         if raw is None:
             continue
         try:

@@ -32,9 +32,19 @@ def main(ctx: click.Context, config: Path | None, data_dir: Path | None, verbose
 
 
 def _register() -> None:
-    from bot.cli import config_cmd, ingest, match, run, search_cmd, status_cmd, subscriptions
+    from bot.cli import (
+        config_cmd,
+        ingest,
+        match,
+        migrate_cmd,
+        run,
+        search_cmd,
+        status_cmd,
+        subscriptions,
+    )
 
-    for module in (run, config_cmd, subscriptions, ingest, search_cmd, match, status_cmd):
+    modules = (run, config_cmd, subscriptions, ingest, search_cmd, match, status_cmd, migrate_cmd)
+    for module in modules:
         for command in module.COMMANDS:
             main.add_command(command)
 

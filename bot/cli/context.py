@@ -46,9 +46,9 @@ class CliContext:
         return self._settings
 
     @asynccontextmanager
-    async def store(self) -> AsyncIterator[Store]:
-        """Open the configured store for the duration of a command."""
-        url = self.settings().store_url
+    async def store(self, url: str | None = None) -> AsyncIterator[Store]:
+        """Open the configured store (or the one at `url`) for the duration of a command."""
+        url = url or self.settings().store_url
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         try:

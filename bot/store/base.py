@@ -94,6 +94,12 @@ class Store(Protocol):
         Raises DuplicateSubscription if the destination already has this exact query.
         """
 
+    async def restore_subscription(self, sub: Subscription) -> None:
+        """Store `sub` exactly as given: id, times, schedule, pause state (`paperbot migrate`).
+
+        Raises DuplicateSubscription if its id, or its destination and query, are taken.
+        """
+
     async def get_subscription(self, tenant: Tenant, sub_id: str) -> Subscription | None:
         """The subscription `sub_id` if it belongs to `tenant`, else None."""
 
@@ -147,6 +153,9 @@ class Store(Protocol):
         among concurrent callers exactly one wins each pair (an id repeated in one
         call is won once). Claims are permanent.
         """
+
+    def ledger(self) -> AsyncIterator[tuple[Destination, list[str]]]:
+        """Every destination with the paper ids claimed for it (`paperbot migrate`)."""
 
     # -- outbox -----------------------------------------------------------------------
 
@@ -212,6 +221,9 @@ class Store(Protocol):
 
         `value` 0 withdraws the vote. Raises ValueError for anything else.
         """
+
+    def votes(self) -> AsyncIterator[tuple[Tenant, str, str, int]]:
+        """Every standing vote: (tenant, paper id, who, +1 or -1) (`paperbot migrate`)."""
 
     async def feedback(self, tenant: Tenant, paper_id: str) -> tuple[int, int]:
         """(up, down) vote counts of a paper within a tenant."""

@@ -9,7 +9,8 @@ connection raises StoreUnavailable, and no command is ever sent twice on its own
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import AsyncIterator, Sequence
 
 from bot.models import Paper, PutResult, Tenant
 from bot.store.codec import paper_from_json, paper_json
@@ -30,6 +31,10 @@ def value_key(key: str) -> str:
 def feedback_key(tenant: Tenant, paper_id: str) -> str:
     """The hash of votes (who -> +1/-1) on a paper within a workspace."""
     return f"{tenant_prefix(tenant)}feedback:{paper_id}"
+
+
+FEEDBACK_KEYS = f"{P}{{*}}:feedback:*"
+_FEEDBACK_KEY = re.compile(re.escape(P) + r"\{([^}]+)\}:feedback:(.+)", re.DOTALL)
 
 
 class RedisStore(RedisSubscriptions, RedisOutbox):
@@ -176,6 +181,19 @@ class RedisStore(RedisSubscriptions, RedisOutbox):
                 await self.client.hdel(feedback_key(tenant, paper_id), who)
             else:
                 await self.client.hset(feedback_key(tenant, paper_id), who, str(value))
+
+    async def votes(self) -> AsyncIterator[tuple[Tenant, str, str, int]]:
+        """Every standing vote: (tenant, paper id, who, +1 or -1) (SCAN, never KEYS)."""
+        async with self.guard():
+            keys = {text(k) async for k in self.client.scan_iter(match=FEEDBACK_KEYS, count=500)}
+        for key in sorted(keys):
+            m = _FEEDBACK_KEY.fullmatch(key)
+            if m is None:
+                continue
+            async with self.guard():
+                votes = await self.client.hgetall(key)
+            for who, value in sorted((text(w), int(text(v))) for w, v in votes.items()):
+                yield Tenant.parse(m[1]), m[2], who, value
 
     async def feedback(self, tenant: Tenant, paper_id: str) -> tuple[int, int]:
         """(up, down) vote counts of a paper within a tenant."""

@@ -9,7 +9,7 @@ the oldest due entries straight from `ready` after moving expired leases back.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 
 from bot.models import Destination, OutboxEntry
@@ -65,6 +65,16 @@ class RedisOutbox(RedisBase):
                 pipe.sadd(ledger_key(destination), paper_id)
             won = await pipe.execute()
         return [p for p, added in zip(unique, won, strict=True) if added]
+
+    async def ledger(self) -> AsyncIterator[tuple[Destination, list[str]]]:
+        """Every destination with the paper ids claimed for it (SCAN, never KEYS)."""
+        prefix = f"{OUTBOX}ledger:"
+        async with self.guard():
+            keys = [text(k) async for k in self.client.scan_iter(match=prefix + "*", count=500)]
+        for key in sorted(set(keys)):
+            async with self.guard():
+                members = await self.client.smembers(key)
+            yield Destination.parse(key.removeprefix(prefix)), sorted(map(text, members))
 
     async def _enqueue(self, entries: Sequence[OutboxEntry], claim: bool) -> list[OutboxEntry]:
         if not entries:

@@ -43,28 +43,40 @@ class RedisSubscriptions(RedisBase):
 
         Raises DuplicateSubscription if the destination already has this exact query.
         """
-        tenant = destination.tenant
-        prefix = tenant_prefix(tenant)
         async with self.guard():
             sub_id = new_short_id()
-            while not await self.client.hsetnx(SUBIDS, sub_id, str(tenant)):
+            while not await self.client.hsetnx(SUBIDS, sub_id, str(destination.tenant)):
                 sub_id = new_short_id()
             sub = Subscription(sub_id, destination, query, schedule, utcnow(), created_by)
-            existing = await self.lua.add_sub(
-                keys=[f"{prefix}queries", f"{prefix}sub:{sub_id}", f"{prefix}subs"],
-                args=[
-                    query_field(destination, query),
-                    sub_id,
-                    sub_json(sub),
-                    repr(ts(sub.created_at)),
-                    prefix,
-                ],
-            )
-            if existing is not None:
-                await self.client.hdel(SUBIDS, sub_id)
-                raise DuplicateSubscription(sub_from_json(existing))
-            await self.client.incr(VERSION)
+            await self._insert(sub)
         return sub
+
+    async def restore_subscription(self, sub: Subscription) -> None:
+        """Store `sub` exactly as given (DuplicateSubscription if its id or query is taken)."""
+        async with self.guard():
+            if not await self.client.hsetnx(SUBIDS, sub.id, str(sub.tenant)):
+                owner = Tenant.parse(text(await self.client.hget(SUBIDS, sub.id)))
+                [existing] = await self._load(owner, [sub.id])
+                raise DuplicateSubscription(existing)
+            await self._insert(sub)
+
+    async def _insert(self, sub: Subscription) -> None:
+        """Write `sub`, whose id is registered already (unregistered again on a duplicate)."""
+        prefix = tenant_prefix(sub.tenant)
+        existing = await self.lua.add_sub(
+            keys=[f"{prefix}queries", f"{prefix}sub:{sub.id}", f"{prefix}subs"],
+            args=[
+                query_field(sub.destination, sub.query),
+                sub.id,
+                sub_json(sub),
+                repr(ts(sub.created_at)),
+                prefix,
+            ],
+        )
+        if existing is not None:
+            await self.client.hdel(SUBIDS, sub.id)
+            raise DuplicateSubscription(sub_from_json(existing))
+        await self.client.incr(VERSION)
 
     async def get_subscription(self, tenant: Tenant, sub_id: str) -> Subscription | None:
         """The subscription `sub_id` if it belongs to `tenant`, else None."""

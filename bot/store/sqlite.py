@@ -109,6 +109,10 @@ class SQLiteStore:
         """Create a subscription with a new unique short id (DuplicateSubscription if any)."""
         return await self._run(ops.add_subscription, destination, query, schedule, created_by)
 
+    async def restore_subscription(self, sub: Subscription) -> None:
+        """Store `sub` exactly as given (DuplicateSubscription if its id or query is taken)."""
+        await self._run(ops.restore_subscription, sub)
+
     async def get_subscription(self, tenant: Tenant, sub_id: str) -> Subscription | None:
         """The subscription `sub_id` if it belongs to `tenant`, else None."""
         return await self._run(ops.get_subscription, str(tenant), sub_id)
@@ -154,6 +158,11 @@ class SQLiteStore:
     async def claim(self, destination: Destination, paper_ids: Sequence[str]) -> list[str]:
         """Claim (destination, paper) pairs; the ids won by this call, in input order."""
         return await self._run(box.claim, str(destination), list(paper_ids))
+
+    async def ledger(self) -> AsyncIterator[tuple[Destination, list[str]]]:
+        """Every destination with the paper ids claimed for it."""
+        for destination, paper_ids in await self._run(box.ledger):
+            yield Destination.parse(destination), paper_ids
 
     async def enqueue(self, entries: Sequence[OutboxEntry]) -> list[OutboxEntry]:
         """Add entries to the outbox; returns them with their ids."""
@@ -215,6 +224,11 @@ class SQLiteStore:
         if type(value) is not int or value not in (-1, 0, 1):
             raise ValueError(f"feedback must be +1, -1 or 0, not {value!r}")
         await self._run(box.record_feedback, str(tenant), paper_id, who, value)
+
+    async def votes(self) -> AsyncIterator[tuple[Tenant, str, str, int]]:
+        """Every standing vote: (tenant, paper id, who, +1 or -1)."""
+        for tenant, paper_id, who, value in await self._run(box.votes):
+            yield Tenant.parse(tenant), paper_id, who, value
 
     async def feedback(self, tenant: Tenant, paper_id: str) -> tuple[int, int]:
         """(up, down) vote counts of a paper within a tenant."""

@@ -112,12 +112,7 @@ def add_subscription(
 ) -> Subscription:
     """Insert a subscription with a fresh unique short id; DuplicateSubscription if taken."""
     with transaction(conn):
-        row = conn.execute(
-            "SELECT data FROM subscriptions WHERE destination = ? AND query = ?",
-            (str(destination), query),
-        ).fetchone()
-        if row is not None:
-            raise DuplicateSubscription(sub_from_json(row[0]))
+        _refuse_duplicate_query(conn, destination, query)
         for _ in range(_ID_ATTEMPTS):
             sub_id = new_short_id()
             if conn.execute("SELECT 1 FROM subscriptions WHERE id = ?", (sub_id,)).fetchone():
@@ -130,21 +125,44 @@ def add_subscription(
                 created_at=utcnow(),
                 created_by=created_by,
             )
-            conn.execute(
-                "INSERT INTO subscriptions (id, tenant, destination, query, created, data) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    sub_id,
-                    str(sub.tenant),
-                    str(destination),
-                    query,
-                    ts(sub.created_at),
-                    sub_json(sub),
-                ),
-            )
-            _changed(conn)
+            _insert_subscription(conn, sub)
             return sub
     raise StoreError(f"no free subscription id after {_ID_ATTEMPTS} attempts")
+
+
+def restore_subscription(conn: sqlite3.Connection, sub: Subscription) -> None:
+    """Insert `sub` as it is; DuplicateSubscription if its id or its query is taken."""
+    with transaction(conn):
+        row = conn.execute("SELECT data FROM subscriptions WHERE id = ?", (sub.id,)).fetchone()
+        if row is not None:
+            raise DuplicateSubscription(sub_from_json(row[0]))
+        _refuse_duplicate_query(conn, sub.destination, sub.query)
+        _insert_subscription(conn, sub)
+
+
+def _refuse_duplicate_query(conn: sqlite3.Connection, destination: Destination, query: str) -> None:
+    row = conn.execute(
+        "SELECT data FROM subscriptions WHERE destination = ? AND query = ?",
+        (str(destination), query),
+    ).fetchone()
+    if row is not None:
+        raise DuplicateSubscription(sub_from_json(row[0]))
+
+
+def _insert_subscription(conn: sqlite3.Connection, sub: Subscription) -> None:
+    conn.execute(
+        "INSERT INTO subscriptions (id, tenant, destination, query, created, data) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            sub.id,
+            str(sub.tenant),
+            str(sub.destination),
+            sub.query,
+            ts(sub.created_at),
+            sub_json(sub),
+        ),
+    )
+    _changed(conn)
 
 
 def get_subscription(conn: sqlite3.Connection, tenant: str, sub_id: str) -> Subscription | None:

@@ -41,6 +41,16 @@ def claim(conn: sqlite3.Connection, destination: str, paper_ids: list[str]) -> l
         return [p for p in dict.fromkeys(paper_ids) if _claim(conn, destination, p)]
 
 
+def ledger(conn: sqlite3.Connection) -> list[tuple[str, list[str]]]:
+    """Every destination with the paper ids claimed for it."""
+    claimed: dict[str, list[str]] = {}
+    for destination, paper_id in conn.execute(
+        "SELECT destination, paper_id FROM ledger ORDER BY destination, paper_id"
+    ):
+        claimed.setdefault(destination, []).append(paper_id)
+    return list(claimed.items())
+
+
 def enqueue(conn: sqlite3.Connection, entries: list[OutboxEntry], claim: bool) -> list[OutboxEntry]:
     """Insert entries (only the ledger winners when `claim`); them with ids, in order."""
     done: list[OutboxEntry] = []
@@ -178,6 +188,12 @@ def record_feedback(
             "ON CONFLICT(tenant, paper_id, who) DO UPDATE SET value = excluded.value",
             (tenant, paper_id, who, value),
         )
+
+
+def votes(conn: sqlite3.Connection) -> list[tuple[str, str, str, int]]:
+    """Every standing vote: (tenant, paper id, who, +1 or -1)."""
+    rows = conn.execute("SELECT tenant, paper_id, who, value FROM feedback ORDER BY 1, 2, 3")
+    return [(t, p, w, int(v)) for t, p, w, v in rows]
 
 
 def feedback(conn: sqlite3.Connection, tenant: str, paper_id: str) -> tuple[int, int]:

@@ -7,11 +7,12 @@ cursors, values and feedback are in test_contract_delivery.py, on the same fixtu
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from bot.models import Destination, Paper, PutResult, Schedule
+from bot.models import Destination, Paper, PutResult, Schedule, Subscription
 from bot.store import DuplicateSubscription, Store
 from bot.store.base import ID_ALPHABET
 
@@ -154,6 +155,38 @@ async def test_subscription_lifecycle(store: Store) -> None:
     assert not await store.remove_subscription(A.tenant, sub.id)
     assert await store.set_paused(A.tenant, sub.id, True, "gone") is None
     assert await store.list_subscriptions(A.tenant) == []
+
+
+async def test_restore_keeps_every_field_and_refuses_what_is_taken(store: Store) -> None:
+    made = await store.add_subscription(A, "robots", Schedule.parse("weekly@fri@17:00"), "U1")
+    version = await store.subscriptions_version()
+    moved = Subscription(
+        id="m0ved",
+        destination=A2,
+        query='"domain generalization" -survey',
+        schedule=Schedule.parse("daily@07:30", "Europe/Berlin"),
+        created_at=T0,
+        created_by="U9",
+        paused=True,
+        paused_reason="channel_not_found",
+        last_post_at=T0 + timedelta(days=1),
+    )
+    await store.restore_subscription(moved)
+    assert await store.get_subscription(A2.tenant, "m0ved") == moved
+    assert await store.subscriptions_version() > version
+    assert [s.id for s in await store.list_subscriptions(A.tenant)] == ["m0ved", made.id]
+    assert "m0ved" in {s.id async for s in store.iter_subscriptions()}
+    with pytest.raises(DuplicateSubscription) as taken_id:
+        await store.restore_subscription(replace(moved, destination=B, query="other"))
+    assert taken_id.value.existing == moved
+    with pytest.raises(DuplicateSubscription) as taken_query:
+        await store.restore_subscription(replace(made, id="n3wid"))
+    assert taken_query.value.existing == made
+    assert await store.get_subscription(A.tenant, "n3wid") is None
+    assert await store.get_subscription(B.tenant, "m0ved") is None  # still A's alone
+    # a refused restore leaves the id free for later
+    await store.restore_subscription(replace(made, id="n3wid", query="robots OR drones"))
+    assert (await store.get_subscription(A.tenant, "n3wid")) is not None
 
 
 async def test_follow_is_a_subscription_of_a_user(store: Store) -> None:

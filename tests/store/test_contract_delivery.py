@@ -201,6 +201,38 @@ async def test_feedback_last_vote_wins(store: Store) -> None:
     assert await store.feedback(t, "arxiv:2") == (0, 0)  # per paper
 
 
+async def test_every_vote_can_be_listed(store: Store) -> None:
+    t1, t2 = Tenant("slack", "T1"), Tenant("discord", "9")
+    assert [v async for v in store.votes()] == []
+    await store.record_feedback(t1, "arxiv:2411.00001", "U2", 1)
+    await store.record_feedback(t1, "arxiv:2411.00001", "U1", -1)
+    await store.record_feedback(t1, "doi:10.1/x:y", "U1", 1)
+    await store.record_feedback(t2, "arxiv:2411.00001", "42", 1)
+    await store.record_feedback(t2, "arxiv:2411.00001", "43", 1)
+    await store.record_feedback(t2, "arxiv:2411.00001", "43", 0)  # withdrawn
+    assert sorted([v async for v in store.votes()], key=str) == sorted(
+        [
+            (t1, "arxiv:2411.00001", "U1", -1),
+            (t1, "arxiv:2411.00001", "U2", 1),
+            (t1, "doi:10.1/x:y", "U1", 1),
+            (t2, "arxiv:2411.00001", "42", 1),
+        ],
+        key=str,
+    )
+
+
+async def test_the_whole_ledger_can_be_listed(store: Store) -> None:
+    assert [x async for x in store.ledger()] == []
+    await store.claim(A, ["arxiv:2", "arxiv:1"])
+    await store.claim(B, ["arxiv:1"])
+    await store.claim_and_enqueue([OutboxEntry(FOLLOW, "arxiv:3", ("s1",), T0)])
+    assert sorted([(str(d), ids) async for d, ids in store.ledger()]) == [
+        ("slack:T1:@U2", ["arxiv:3"]),
+        ("slack:T1:C1", ["arxiv:1", "arxiv:2"]),
+        ("slack:T2:C1", ["arxiv:1"]),
+    ]
+
+
 @pytest.mark.parametrize("value", [2, -2, 10])
 async def test_feedback_rejects_other_values(store: Store, value: int) -> None:
     t = Tenant("slack", "T1")
