@@ -178,6 +178,46 @@ async def test_subscribe_flow(core: Core, store: Store) -> None:
     assert await store.list_subscriptions(LAB.tenant) == []
 
 
+async def test_subscribing_again_changes_how_it_posts(core: Core, store: Store) -> None:
+    made = await say(core, "subscribe robots --digest weekly@fri@17:00 --tz Europe/Berlin")
+    sub_id = made.text.split("`")[1]
+    again = await say(core, "subscribe robots")
+    assert again.is_error and f"Already subscribed: `{sub_id}` robots" in again.text
+    assert again.text.endswith("To change how it posts, add e.g. --instant.")
+    # only the time zone: the digest stays
+    moved = await say(core, "subscribe robots --tz Asia/Tokyo")
+    assert not moved.is_error and not moved.ephemeral
+    assert moved.text == (
+        f"Changed `{sub_id}` robots from weekly@fri@17:00 Europe/Berlin "
+        "to weekly@fri@17:00 Asia/Tokyo."
+    )
+    # only the digest: the time zone stays
+    daily = await say(core, "subscribe robots --digest daily@7am")
+    assert daily.text.endswith("to daily@07:00 Asia/Tokyo.")
+    assert (await say(core, "subscribe robots --digest daily@07:00")).is_error  # no change
+    assert (await say(core, "subscribe robots --digest daily@25:00")).is_error
+    assert (await say(core, "subscribe robots --tz Europe/Berlin", admin=False)).is_error
+    [sub] = await store.list_subscriptions(LAB.tenant, LAB)
+    assert (sub.id, str(sub.schedule), sub.schedule.tz) == (sub_id, "daily@07:00", "Asia/Tokyo")
+    # posts waiting for the digest come sooner when the schedule does, never later
+    await store.enqueue([OutboxEntry(LAB, "arxiv:2411.00001", (sub_id,), NOW + timedelta(hours=9))])
+    await say(core, "subscribe robots --digest weekly@mon")
+    [entry] = await store.pending(LAB)
+    assert entry.due_at == NOW + timedelta(hours=9)
+    await say(core, "pause " + sub_id)
+    instant = await say(core, "subscribe robots --instant")
+    assert instant.text == (
+        f"Changed `{sub_id}` robots from weekly@mon@09:00 Asia/Tokyo to instant "
+        f"(still paused: /papers resume {sub_id} turns it back on)."
+    )
+    [entry] = await store.pending(LAB)
+    assert entry.due_at == NOW
+    # a follow likewise, privately
+    follow = await say(core, "follow robots")
+    changed = await say(core, "follow robots --instant")
+    assert changed.ephemeral and changed.text.startswith(f"Changed `{follow.text.split('`')[1]}`")
+
+
 async def test_subscribe_validates(core: Core) -> None:
     assert "bad query" in (await say(core, "subscribe (a b")).text
     assert "unknown schedule" in (await say(core, "subscribe x --digest hourly")).text

@@ -10,14 +10,16 @@ TOPICS: dict[str, str] = {
     "preview": "preview QUERY [--days 7] — what a subscription to QUERY would have posted: "
     "count, papers per day and the top 5",
     "subscribe": "subscribe QUERY [--instant | --digest daily@HH:MM | --digest weekly@mon@HH:MM] "
-    "[--tz Area/City] — post papers matching QUERY to this channel",
+    "[--tz Area/City] — post papers matching QUERY to this channel; subscribing to the "
+    "same QUERY again with --instant, --digest or --tz changes how it posts",
     "unsubscribe": "unsubscribe ID — stop a subscription of this channel",
     "subscriptions": "subscriptions (or list) — this channel's subscriptions, with mode and state",
     "pause": "pause ID — stop posting a subscription for now (resume ID restarts it)",
     "resume": "resume ID — restart a paused subscription",
     "follow": "follow QUERY [--instant | --digest ...] [--tz Area/City] — get papers "
     "matching QUERY by direct message (daily digest by default, in your time zone when "
-    'Slack tells it), e.g. author:"Chelsea Finn"',
+    'Slack tells it), e.g. author:"Chelsea Finn"; following it again with --instant, '
+    "--digest or --tz changes how it posts",
     "unfollow": "unfollow ID — stop one of your follows",
     "following": "following — your follows",
     "digest": "digest — send this channel's pending digest now",

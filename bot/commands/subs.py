@@ -4,6 +4,7 @@ follow, unfollow, following, digest."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -11,6 +12,7 @@ from bot.commands.args import Args
 from bot.messages import Command, Reply, error, plural
 from bot.models import Destination, Schedule, ScheduleError, Subscription, check_timezone
 from bot.query import parse, validate_query
+from bot.schedule import next_due
 from bot.store import DuplicateSubscription
 
 if TYPE_CHECKING:
@@ -66,11 +68,44 @@ async def create_subscription(
     try:
         sub = await core.store.add_subscription(dest, query, schedule, command.actor.user)
     except DuplicateSubscription as exc:
-        return error(f"Already subscribed: {_describe(exc.existing)}")
+        return await _reschedule(core, exc.existing, args)
     what = "Following" if dest.is_user else "Subscribed this channel to"
     return Reply(
         text=f"{what} {sub.query} ({_mode(sub)}) as `{sub.id}`.{await _last_week(core, query)}",
         ephemeral=dest.is_user,
+    )
+
+
+async def _reschedule(core: Core, sub: Subscription, args: Args) -> Reply:
+    """Subscribing to a query again changes the schedule, if one is given: the parts
+    not given (time zone, or the digest when only --tz is) stay as they were.
+
+    Posts already waiting are moved earlier when the new schedule is sooner, never later.
+    """
+    given = "instant" in args.flags or {"digest", "tz"} & args.options.keys()
+    if not given:
+        example = "--digest daily@09:00" if sub.schedule.kind == "instant" else "--instant"
+        return error(
+            f"Already subscribed: {_describe(sub)}. To change how it posts, add e.g. {example}."
+        )
+    try:
+        schedule = _schedule(args, str(sub.schedule), sub.schedule.tz)
+    except ValueError as exc:
+        return error(str(exc))
+    old = _mode(sub)
+    if _mode(replace(sub, schedule=schedule)) == old:
+        return error(f"Already subscribed: {_describe(sub)}")
+    changed = await core.store.set_schedule(sub.tenant, sub.id, schedule)
+    if changed is None:  # removed meanwhile
+        return error(f"`{sub.id}` was just removed; subscribe again.")
+    waiting = await core.store.pending(sub.destination)
+    due = next_due(schedule, core.clock())
+    if any(sub.id in e.subscription_ids for e in waiting) and due < min(e.due_at for e in waiting):
+        await core.store.reschedule(sub.destination, due)
+    paused = f" (still paused: /papers resume {sub.id} turns it back on)" if sub.paused else ""
+    return Reply(
+        text=f"Changed `{sub.id}` {sub.query} from {old} to {_mode(changed)}{paused}.",
+        ephemeral=sub.destination.is_user,
     )
 
 

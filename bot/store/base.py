@@ -132,6 +132,11 @@ class Store(Protocol):
         Resuming clears the reason.
         """
 
+    async def set_schedule(
+        self, tenant: Tenant, sub_id: str, schedule: Schedule
+    ) -> Subscription | None:
+        """Change how often a subscription of `tenant` posts; the updated record or None."""
+
     async def pause_destination(self, destination: Destination, reason: str) -> int:
         """Pause every subscription of a destination (channel gone, bot removed).
 

@@ -76,6 +76,18 @@ redis.call('SET', KEYS[1], out)
 return out
 """
 
+# KEYS: sub. ARGV: schedule, tz. Returns the new record, or false for an unknown one.
+SET_SCHEDULE = """
+local raw = redis.call('GET', KEYS[1])
+if not raw then return false end
+local sub = cjson.decode(raw)
+sub['schedule'] = ARGV[1]
+sub['tz'] = ARGV[2]
+local out = cjson.encode(sub)
+redis.call('SET', KEYS[1], out)
+return out
+"""
+
 # KEYS: sub. ARGV: ISO time. Unknown subscriptions are left alone.
 MARK_POSTED = """
 local raw = redis.call('GET', KEYS[1])
@@ -183,6 +195,7 @@ class Scripts:
         self.remove_sub: AsyncScript = client.register_script(REMOVE_SUB)
         self.set_paused: AsyncScript = client.register_script(SET_PAUSED)
         self.mark_posted: AsyncScript = client.register_script(MARK_POSTED)
+        self.set_schedule: AsyncScript = client.register_script(SET_SCHEDULE)
         self.enqueue: AsyncScript = client.register_script(ENQUEUE)
         self.lease: AsyncScript = client.register_script(LEASE)
         self.ack: AsyncScript = client.register_script(ACK)

@@ -165,6 +165,18 @@ class RedisSubscriptions(RedisBase):
                 await self.client.incr(VERSION)
         return None if raw is None else sub_from_json(raw)
 
+    async def set_schedule(
+        self, tenant: Tenant, sub_id: str, schedule: Schedule
+    ) -> Subscription | None:
+        """Change how often a subscription of `tenant` posts; it, or None."""
+        async with self.guard():
+            raw = await self.lua.set_schedule(
+                keys=[f"{tenant_prefix(tenant)}sub:{sub_id}"], args=[str(schedule), schedule.tz]
+            )
+            if raw is not None:
+                await self.client.incr(VERSION)
+        return None if raw is None else sub_from_json(raw)
+
     async def pause_destination(self, destination: Destination, reason: str) -> int:
         """Pause every running subscription of a destination; how many were paused."""
         prefix = tenant_prefix(destination.tenant)

@@ -145,6 +145,12 @@ class SQLiteStore:
         """Pause (with a reason) or resume one subscription of `tenant`; it, or None."""
         return await self._run(ops.set_paused, str(tenant), sub_id, paused, reason)
 
+    async def set_schedule(
+        self, tenant: Tenant, sub_id: str, schedule: Schedule
+    ) -> Subscription | None:
+        """Change how often a subscription of `tenant` posts; it, or None."""
+        return await self._run(ops.set_schedule, str(tenant), sub_id, schedule)
+
     async def pause_destination(self, destination: Destination, reason: str) -> int:
         """Pause every running subscription of `destination`; how many were paused."""
         return await self._run(ops.pause_destination, str(destination), reason)

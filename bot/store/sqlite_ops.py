@@ -237,6 +237,20 @@ def set_paused(
     return sub
 
 
+def set_schedule(
+    conn: sqlite3.Connection, tenant: str, sub_id: str, schedule: Schedule
+) -> Subscription | None:
+    """Change the schedule of one subscription of a tenant."""
+    with transaction(conn):
+        sub = get_subscription(conn, tenant, sub_id)
+        if sub is None:
+            return None
+        sub = replace(sub, schedule=schedule)
+        _save(conn, sub)
+        _changed(conn)
+    return sub
+
+
 def pause_destination(conn: sqlite3.Connection, destination: str, reason: str) -> int:
     """Pause every running subscription of a destination; how many were paused."""
     count = 0

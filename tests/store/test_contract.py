@@ -189,6 +189,21 @@ async def test_restore_keeps_every_field_and_refuses_what_is_taken(store: Store)
     assert (await store.get_subscription(A.tenant, "n3wid")) is not None
 
 
+async def test_set_schedule_changes_only_the_schedule(store: Store) -> None:
+    sub = await store.add_subscription(A, "diffusion", Schedule(), "U1")
+    await store.set_paused(A.tenant, sub.id, True, "by U1")
+    await store.mark_posted(A.tenant, [sub.id], T0)
+    before = await store.get_subscription(A.tenant, sub.id)
+    assert before is not None
+    weekly = Schedule.parse("weekly@fri@17:30", "America/New_York")
+    changed = await store.set_schedule(A.tenant, sub.id, weekly)
+    assert changed == replace(before, schedule=weekly)
+    assert await store.get_subscription(A.tenant, sub.id) == changed
+    instant = await store.set_schedule(A.tenant, sub.id, Schedule())
+    assert instant is not None and instant.schedule == Schedule()
+    assert await store.set_schedule(A.tenant, "nope0", weekly) is None
+
+
 async def test_follow_is_a_subscription_of_a_user(store: Store) -> None:
     follow = await store.add_subscription(FOLLOW, 'author:"Chelsea Finn"', created_by="")
     got = await store.get_subscription(FOLLOW.tenant, follow.id)
@@ -287,6 +302,10 @@ async def test_subscriptions_version_moves_with_every_change(store: Store) -> No
     assert not await moved()
     assert await store.set_paused(B.tenant, sub.id, False) is None  # other workspace
     assert not await moved()
+    await store.set_schedule(A.tenant, sub.id, Schedule.parse("weekly@fri@17:00"))
+    assert await moved()
+    assert await store.set_schedule(B.tenant, sub.id, Schedule()) is None
+    assert not await moved()
     assert not await store.remove_subscription(B.tenant, sub.id)
     assert not await moved()
     assert await store.remove_subscription(A.tenant, sub.id)
@@ -314,6 +333,7 @@ async def test_tenant_isolation(store: Store, other: Destination) -> None:
     assert await store.get_subscription(other.tenant, mine.id) is None
     assert not await store.remove_subscription(A.tenant, theirs.id)
     assert await store.set_paused(A.tenant, theirs.id, True, "x") is None
+    assert await store.set_schedule(A.tenant, theirs.id, Schedule.parse("daily@06:00")) is None
     await store.mark_posted(A.tenant, [theirs.id], T0)
     assert [s.id for s in await store.list_subscriptions(A.tenant)] == [mine.id]
     assert await store.list_subscriptions(A.tenant, other) == []
