@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.commands import Core, RateLimit
+from bot.commands.subs import MAX_PER_DESTINATION
 from bot.messages import Actor, Command, Reply
 from bot.models import Destination, OutboxEntry, Paper
 from bot.poll_status import PollStatus, record_poll
@@ -216,6 +217,26 @@ async def test_subscribing_again_changes_how_it_posts(core: Core, store: Store) 
     follow = await say(core, "follow robots")
     changed = await say(core, "follow robots --instant")
     assert changed.ephemeral and changed.text.startswith(f"Changed `{follow.text.split('`')[1]}`")
+
+
+async def test_a_channel_has_at_most_a_hundred_subscriptions(core: Core, store: Store) -> None:
+    for n in range(MAX_PER_DESTINATION):
+        await store.add_subscription(LAB, f"topic{n}")
+    full = await say(core, "subscribe robots")
+    assert full.is_error and full.text == (
+        "This channel has 100 queries already, the most allowed: remove one first "
+        "(/papers unsubscribe ID), or join queries with OR."
+    )
+    assert not (await say(core, "subscribe topic7 --digest daily")).is_error  # a change
+    assert not (await say(core, "subscribe robots", where=OTHER_CHANNEL)).is_error
+    me = Destination.parse("slack:T1:@U1")
+    for n in range(MAX_PER_DESTINATION):
+        await store.add_subscription(me, f"topic{n}")
+    assert "(/papers unfollow ID)" in (await say(core, "follow robots")).text
+    assert not (await say(core, "follow robots", user="U2")).is_error
+    await say(core, "unsubscribe " + (await store.list_subscriptions(LAB.tenant, LAB))[0].id)
+    assert not (await say(core, "subscribe robots")).is_error
+    assert len(await store.list_subscriptions(LAB.tenant, LAB)) == MAX_PER_DESTINATION
 
 
 async def test_subscribe_validates(core: Core) -> None:

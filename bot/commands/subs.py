@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NO_PERMISSION = "Only people who may manage this channel can change its subscriptions."
+#: Subscriptions one channel (or follows one person) may have: enough for any real use,
+#: and a bound on what one channel costs every paper's matching.
+MAX_PER_DESTINATION = 100
 
 
 def _schedule(args: Args, default: str, zone: str) -> Schedule:
@@ -65,9 +68,20 @@ async def create_subscription(
         schedule = _schedule(args, default, zone)
     except ValueError as exc:
         return error(str(exc))
+    existing = await core.store.list_subscriptions(dest.tenant, dest)
+    same = next((s for s in existing if s.query == query), None)
+    if same is not None:
+        return await _reschedule(core, same, args)
+    if len(existing) >= MAX_PER_DESTINATION:
+        whose = "You follow" if dest.is_user else "This channel has"
+        drop = "/papers unfollow" if dest.is_user else "/papers unsubscribe"
+        return error(
+            f"{whose} {MAX_PER_DESTINATION} queries already, the most allowed: remove one "
+            f"first ({drop} ID), or join queries with OR."
+        )
     try:
         sub = await core.store.add_subscription(dest, query, schedule, command.actor.user)
-    except DuplicateSubscription as exc:
+    except DuplicateSubscription as exc:  # made meanwhile by someone else
         return await _reschedule(core, exc.existing, args)
     what = "Following" if dest.is_user else "Subscribed this channel to"
     return Reply(
