@@ -76,6 +76,26 @@ async def test_a_404_pauses_the_destination_with_the_reason(
     assert running is not None and not running.paused
 
 
+async def test_whoever_subscribed_a_channel_the_bot_lost_hears_by_dm(
+    store: Store, make_bot: MakeBot, fake_discord: FakeDiscord
+) -> None:
+    [paper] = papers(1)
+    await store.put_papers([paper])
+    hidden = Destination("discord", "111", "999")
+    sub = await store.add_subscription(hidden, "x @everyone", created_by="555")
+    await queue(store, hidden, sub.id, [paper])
+    fake_discord.failures["channels/999/messages"] = error(403, 50001, "Missing Access")
+    report = await delivery(store, make_bot()).run_once()
+    assert len(report.paused) == 1
+    [opened] = fake_discord.posts("users/@me/channels")
+    assert opened.json == {"recipient_id": 555}
+    [dm] = fake_discord.posts("channels/777/messages")
+    assert dm.json["allowed_mentions"] == {"parse": []}
+    shown = str(dm.json)
+    assert "so I paused it" in shown and f"/papers resume {sub.id}" in shown
+    assert "@everyone" not in shown.replace("@\u200beveryone", "")
+
+
 async def test_follows_are_delivered_by_dm(
     store: Store, make_bot: MakeBot, fake_discord: FakeDiscord
 ) -> None:
