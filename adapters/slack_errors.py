@@ -1,9 +1,13 @@
 """Slack Web API failures -> the core's delivery errors.
 
 - HTTP 429 or `ratelimited` -> `RateLimited(Retry-After)`: the outbox waits that long.
-- A gone channel, a removed bot, a revoked token, a missing permission ->
-  `PermanentDeliveryError(reason)`: the destination's subscriptions are paused and
+- A gone or archived channel, a bot removed from it, a user gone ->
+  `PermanentDeliveryError(reason)`: that destination's subscriptions are paused and
   the reason is shown in `/papers subscriptions`.
+- The bot itself refused (revoked or invalid token, app uninstalled, a scope missing)
+  -> `DeliveryError` with the reason: nothing is paused (every channel would be, and
+  each would need resuming by hand); posts wait in the outbox, retried with backoff,
+  until an operator fixes the token and restarts paperbot.
 - Anything else (5xx, timeouts, connection errors, unknown codes) -> `DeliveryError`:
   retried later with backoff.
 """
@@ -36,6 +40,19 @@ PERMANENT: dict[str, str] = {
     "not_in_channel": "the bot is not a member of the channel (invite it: /invite @paperbot)",
     "is_archived": "the channel is archived",
     "channel_is_archived": "the channel is archived",
+    "no_permission": "the bot has no permission to post there",
+    "restricted_action": "the workspace does not let the bot post in this channel",
+    "restricted_action_read_only_channel": "the channel is read-only",
+    "restricted_action_thread_only_channel": "the channel only takes replies in threads",
+    "restricted_action_non_threadable_channel": "the channel does not take thread replies",
+    "user_not_found": "the user no longer exists",
+    "user_not_visible": "the bot cannot see the user",
+    "user_disabled": "the user's account is deactivated",
+    "cannot_dm_bot": "the user is a bot, which takes no direct messages",
+}
+
+# The bot itself is refused: no channel is to blame, so none is paused.
+BOT_REFUSED: dict[str, str] = {
     "account_inactive": "the bot's account is deactivated (was the app removed?)",
     "invalid_auth": "the bot token is invalid (check slack.bot_token)",
     "not_authed": "no bot token was sent (set slack.bot_token)",
@@ -43,18 +60,9 @@ PERMANENT: dict[str, str] = {
     "token_expired": "the bot token expired (reinstall the app, or turn off token rotation)",
     "not_allowed_token_type": "slack.bot_token is not a bot token (xoxb-...)",
     "missing_scope": "the app lacks a permission ({needed}); reinstall it from the manifest",
-    "no_permission": "the bot has no permission to post there",
     "access_denied": "Slack denied the bot access",
     "team_access_not_granted": "the bot token has no access to this workspace",
-    "restricted_action": "the workspace does not let the bot post in this channel",
-    "restricted_action_read_only_channel": "the channel is read-only",
-    "restricted_action_thread_only_channel": "the channel only takes replies in threads",
-    "restricted_action_non_threadable_channel": "the channel does not take thread replies",
     "ekm_access_denied": "the workspace's administrators suspended access (EKM)",
-    "user_not_found": "the user no longer exists",
-    "user_not_visible": "the bot cannot see the user",
-    "user_disabled": "the user's account is deactivated",
-    "cannot_dm_bot": "the user is a bot, which takes no direct messages",
 }
 
 # The message itself was refused (not the channel): worth one text-only attempt.
@@ -93,8 +101,10 @@ def delivery_error(exc: BaseException) -> DeliveryError:
     if status == 429 or code == "ratelimited":
         return RateLimited(retry_after(exc), f"Slack: {code or 'HTTP 429'}")
     if code in PERMANENT:
+        return PermanentDeliveryError(f"Slack: {PERMANENT[code]} ({code})")
+    if code in BOT_REFUSED:
         data = getattr(exc.response, "data", None)
         needed = data.get("needed") if isinstance(data, Mapping) else None
-        reason = PERMANENT[code].format(needed=needed or "a scope")
-        return PermanentDeliveryError(f"Slack: {reason} ({code})")
+        reason = BOT_REFUSED[code].format(needed=needed or "a scope")
+        return DeliveryError(f"Slack: {reason} ({code}); posts wait until it is fixed")
     return DeliveryError(f"Slack: {code or 'error'} (HTTP {status})")

@@ -151,10 +151,16 @@ class Delivery:
                     await self._tell_creators(adapter, [s for s in running if not s.paused], exc)
                 return
             except Exception as exc:  # adapter bugs and passing errors alike: retry later
-                if not isinstance(exc, DeliveryError):
-                    log.exception("adapter %s failed posting to %s", adapter.platform, destination)
                 delay = backoff(max(e.attempts for e in chunk))
-                await self._retry_rest(chunks[index:], now, delay, repr(exc), report)
+                if isinstance(exc, DeliveryError):  # says what went wrong in words
+                    log.warning(
+                        "posting to %s failed, retry in %.0f s: %s", destination, delay, exc
+                    )
+                    problem = str(exc)
+                else:
+                    log.exception("adapter %s failed posting to %s", adapter.platform, destination)
+                    problem = repr(exc)
+                await self._retry_rest(chunks[index:], now, delay, problem, report)
                 return
             thread = thread or ref
             await self.store.ack([e.id for e in chunk])

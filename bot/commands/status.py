@@ -71,7 +71,11 @@ async def status_lines(
         due = min(e.due_at for e in waiting)
         when = "now" if due <= now else f"{due:%Y-%m-%d %H:%M} UTC"
         where = "This channel" if destination is not None else "Outbox"
-        lines.append(f"{where}: {plural(len(waiting), 'post')} waiting, the next due {when}")
+        line = f"{where}: {plural(len(waiting), 'post')} waiting, the next due {when}"
+        failed = max(waiting, key=lambda e: e.attempts)
+        if failed.attempts and failed.last_error:
+            line += f" (last attempt failed: {failed.last_error})"
+        lines.append(line)
     return lines
 
 

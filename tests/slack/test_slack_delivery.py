@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from fake_slack import FakeSlack, always, first, ratelimited
 from slack_helpers import check_blocks, make_adapter
 
+from bot.commands.status import status_lines
 from bot.delivery import Delivery
 from bot.models import Destination, OutboxEntry, Paper
 from bot.store import Store
@@ -127,6 +129,34 @@ async def test_the_subscriber_hears_by_dm_why_a_private_channel_gets_nothing(
     shown = str(dm.data["blocks"])
     assert "so I paused it" in shown and "/invite @paperbot" in shown
     assert f"{sub.id}` diffusion" in shown and f"/papers resume {sub.id}" in shown
+
+
+async def test_a_revoked_token_pauses_nothing_and_posts_wait(
+    fake_slack: FakeSlack, store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake_slack.failures["chat.postMessage"] = always(200, "token_revoked")
+    where = await queue(store, ["slack:T1:C1", "slack:T1:C2"], per_channel=2)
+    for channel in ("C1", "C2"):
+        dest = Destination.parse(f"slack:T1:{channel}")
+        sub = (await store.list_subscriptions(dest.tenant, dest))[0]
+        await store.restore_subscription(replace(sub, id=f"x{channel}", query="x"))
+    clock = Clock()
+    delivery = Delivery(store, {"slack": make_adapter(fake_slack)}, pacing=0, clock=clock)
+    report = await delivery.run_once()
+    assert report.paused == [] and report.posted == 0 and report.retried == 4
+    assert not any([s.paused async for s in store.iter_subscriptions()])
+    assert fake_slack.of("conversations.open") == []  # nobody is told a channel is lost
+    waiting = await store.pending()
+    assert len(waiting) == 4 and all("token was revoked" in (e.last_error or "") for e in waiting)
+    assert "posting to slack:T1:C1 failed" in caplog.text and "token_revoked" in caplog.text
+    status = await status_lines(store, clock.now, [])
+    assert "(last attempt failed: Slack: the bot token was revoked" in status[-1]
+    del fake_slack.failures["chat.postMessage"]  # reinstalled, restarted
+    clock.now += timedelta(hours=2)
+    assert (await delivery.run_once()).posted == 4
+    assert delivered(fake_slack, refused={1, 2}) == Counter(
+        (where[t].split(":")[2], t) for t in where
+    )
 
 
 async def test_server_errors_are_retried_later_and_delivered_once(

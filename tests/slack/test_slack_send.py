@@ -11,6 +11,7 @@ from loopback import serve
 from slack_helpers import card, check_blocks, make_adapter, no_pings
 
 from adapters.base import DeliveryError, PermanentDeliveryError, RateLimited
+from adapters.slack_errors import BOT_REFUSED
 from bot.messages import MessageRef, Reply
 from bot.models import Destination
 
@@ -110,11 +111,13 @@ async def test_another_workspace_is_never_posted_to(fake_slack: FakeSlack) -> No
         (200, "channel_not_found", PermanentDeliveryError),
         (200, "not_in_channel", PermanentDeliveryError),
         (200, "is_archived", PermanentDeliveryError),
-        (200, "account_inactive", PermanentDeliveryError),
-        (200, "invalid_auth", PermanentDeliveryError),
-        (200, "token_revoked", PermanentDeliveryError),
-        (200, "missing_scope", PermanentDeliveryError),
         (200, "restricted_action", PermanentDeliveryError),
+        # the bot itself refused: no channel is paused, posts wait
+        (200, "account_inactive", DeliveryError),
+        (200, "invalid_auth", DeliveryError),
+        (200, "token_revoked", DeliveryError),
+        (200, "missing_scope", DeliveryError),
+        (200, "ekm_access_denied", DeliveryError),
         (429, "ratelimited", RateLimited),
         (200, "ratelimited", RateLimited),
         (500, "internal_error", DeliveryError),
@@ -133,11 +136,13 @@ async def test_errors_map_to_delivery_errors(
     assert error in str(info.value)
     if isinstance(info.value, PermanentDeliveryError):
         assert info.value.reason.startswith("Slack: ") and len(info.value.reason) > 30
+    if error in BOT_REFUSED:
+        assert str(info.value).endswith(f"({error}); posts wait until it is fixed")
 
 
 async def test_missing_scope_names_the_scope(fake_slack: FakeSlack) -> None:
     fake_slack.failures["chat.postMessage"] = always(200, "missing_scope", needed="chat:write")
-    with pytest.raises(PermanentDeliveryError, match=r"chat:write.*reinstall"):
+    with pytest.raises(DeliveryError, match=r"chat:write.*reinstall"):
         await make_adapter(fake_slack).send(C1, Reply(text="x"))
 
 
