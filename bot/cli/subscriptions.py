@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from bot.cli.context import UsageFailure, cli_context, echo_json, run_async
+from bot.commands.subs import change_schedule
 from bot.models import (
     CLI_CREATOR,
     AddressError,
@@ -12,6 +13,7 @@ from bot.models import (
     Schedule,
     ScheduleError,
     Tenant,
+    utcnow,
 )
 from bot.query import QueryError, validate_query
 from bot.store import DuplicateSubscription
@@ -38,8 +40,9 @@ async def subscribe(
 ) -> None:
     """Subscribe a channel (or a user, platform:ws:@user) to QUERY.
 
-    The new subscription id is printed alone on the last line. A QUERY that
-    starts with "-" goes after "--":
+    The new subscription id is printed alone on the last line. Subscribing the
+    same destination to the same QUERY again with --digest, --instant or --tz
+    changes its schedule. A QUERY that starts with "-" goes after "--":
 
     \b
       paperbot subscribe --channel slack:T1:C2 -- "-survey robots"
@@ -60,13 +63,25 @@ async def subscribe(
     async with ctx.store() as store:
         try:
             sub = await store.add_subscription(destination, query, schedule, created_by=CLI_CREATOR)
+            said = "subscribed"
         except DuplicateSubscription as exc:
-            raise UsageFailure(str(exc)) from None
-    click.echo(
-        f"subscribed {sub.destination} to {sub.query!r} ({sub.schedule}, {sub.schedule.tz})",
-        err=True,
-    )
+            old = exc.existing
+            if not (digest or instant or tz):
+                raise UsageFailure(str(exc)) from None
+            spec = "instant" if instant else digest or str(old.schedule)
+            schedule = Schedule.parse(spec, tz or old.schedule.tz)  # the rest stays
+            if _mode(old.schedule) == _mode(schedule):
+                raise UsageFailure(str(exc)) from None
+            changed = await change_schedule(store, old, schedule, utcnow())
+            if changed is None:
+                raise UsageFailure(f"{old.id} was just removed") from None
+            sub, said = changed, f"changed {old.id} (was {_mode(old.schedule)}):"
+    click.echo(f"{said} {sub.destination} to {sub.query!r} ({_mode(sub.schedule)})", err=True)
     click.echo(sub.id)
+
+
+def _mode(schedule: Schedule) -> str:
+    return f"{schedule}, {schedule.tz}" if schedule.kind != "instant" else "instant"
 
 
 @click.command()

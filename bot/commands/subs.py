@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.commands.args import Args
@@ -13,7 +13,7 @@ from bot.messages import Command, Reply, error, plural
 from bot.models import Destination, Schedule, ScheduleError, Subscription, check_timezone
 from bot.query import parse, validate_query
 from bot.schedule import next_due
-from bot.store import DuplicateSubscription
+from bot.store import DuplicateSubscription, Store
 
 if TYPE_CHECKING:
     from bot.commands.core import Core, Handler
@@ -94,7 +94,6 @@ async def _reschedule(core: Core, sub: Subscription, args: Args) -> Reply:
     """Subscribing to a query again changes the schedule, if one is given: the parts
     not given (time zone, or the digest when only --tz is) stay as they were.
 
-    Posts already waiting are moved earlier when the new schedule is sooner, never later.
     """
     given = "instant" in args.flags or {"digest", "tz"} & args.options.keys()
     if not given:
@@ -109,18 +108,31 @@ async def _reschedule(core: Core, sub: Subscription, args: Args) -> Reply:
     old = _mode(sub)
     if _mode(replace(sub, schedule=schedule)) == old:
         return error(f"Already subscribed: {_describe(sub)}")
-    changed = await core.store.set_schedule(sub.tenant, sub.id, schedule)
+    changed = await change_schedule(core.store, sub, schedule, core.clock())
     if changed is None:  # removed meanwhile
         return error(f"`{sub.id}` was just removed; subscribe again.")
-    waiting = await core.store.pending(sub.destination)
-    due = next_due(schedule, core.clock())
-    if any(sub.id in e.subscription_ids for e in waiting) and due < min(e.due_at for e in waiting):
-        await core.store.reschedule(sub.destination, due)
     paused = f" (still paused: /papers resume {sub.id} turns it back on)" if sub.paused else ""
     return Reply(
         text=f"Changed `{sub.id}` {sub.query} from {old} to {_mode(changed)}{paused}.",
         ephemeral=sub.destination.is_user,
     )
+
+
+async def change_schedule(
+    store: Store, sub: Subscription, schedule: Schedule, now: datetime
+) -> Subscription | None:
+    """Give `sub` a new schedule; the updated record, or None if it was removed.
+
+    Its posts already waiting move earlier when the new schedule is sooner, never later.
+    """
+    changed = await store.set_schedule(sub.tenant, sub.id, schedule)
+    if changed is None:
+        return None
+    waiting = await store.pending(sub.destination)
+    due = next_due(schedule, now)
+    if any(sub.id in e.subscription_ids for e in waiting) and due < min(e.due_at for e in waiting):
+        await store.reschedule(sub.destination, due)
+    return changed
 
 
 async def _last_week(core: Core, query: str) -> str:

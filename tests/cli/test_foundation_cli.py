@@ -207,6 +207,21 @@ def test_duplicate_subscription_is_refused(cli) -> None:  # type: ignore[no-unty
     assert code == 2 and "already has subscription" in err
 
 
+def test_subscribing_again_with_a_schedule_changes_it(cli) -> None:  # type: ignore[no-untyped-def]
+    args = ("subscribe", "--channel", "slack:T1:C2")
+    first = cli(*args, "--digest", "weekly@fri", "--tz", "Europe/Berlin", "gan")[1].strip()
+    code, out, err = cli(*args, "--tz", "Asia/Tokyo", "gan")
+    assert code == 0 and out.strip() == first
+    assert f"changed {first} (was weekly@fri@09:00, Europe/Berlin)" in err
+    assert "(weekly@fri@09:00, Asia/Tokyo)" in err  # only the zone changed
+    code, out, err = cli(*args, "--instant", "gan")
+    assert code == 0 and "to 'gan' (instant)" in err
+    assert cli(*args, "--instant", "gan")[0] == 2  # nothing to change
+    code, out, _ = cli("subscriptions", "--json")
+    [row] = [json.loads(line) for line in out.splitlines()]
+    assert (row["id"], row["schedule"]) == (first, "instant")
+
+
 def test_unreachable_redis_is_a_clear_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
