@@ -19,6 +19,7 @@ from adapters.console import ConsoleAdapter
 from bot.commands import Core
 from bot.config import Settings
 from bot.delivery import Delivery, DeliveryReport
+from bot.ledger import prune_daily
 from bot.messages import Command, Reply
 from bot.models import Destination, Paper, Tenant, utcnow
 from bot.pipeline import Sources, idle
@@ -136,6 +137,7 @@ class App:
         report.fetched, report.new = polled
         report.queued = await self.process()
         report.delivery = await self.deliver()
+        await prune_daily(self.store, self.clock())
         return report
 
     async def poll(self) -> tuple[int, int]:
@@ -214,6 +216,7 @@ class App:
         while True:
             try:
                 await self.deliver()
+                await prune_daily(self.store, self.clock())
             except Exception:
                 log.exception("delivery cycle failed; retrying next cycle")
             await idle(self.settings.delivery.interval)

@@ -121,6 +121,19 @@ async def test_subscribe_ingest_post_once(bot: ConsoleBot) -> None:
     assert bot.take_output() == ""
 
 
+async def test_the_ledger_is_pruned_as_the_bot_runs(bot: ConsoleBot) -> None:
+    await bot.say("/papers subscribe diffusion")
+    await bot.ingest(paper(1, "Diffusion Policies for Robots"))
+    assert (await bot.cycle()).delivery.posted == 1
+    lab = str(bot.console.destination)
+    assert {str(d): ids async for d, ids in bot.app.store.ledger()} == {lab: ["arxiv:2411.00001"]}
+    bot.clock.now += timedelta(days=40)  # the paper is old now: its claim is of no use
+    await bot.cycle()
+    assert [d async for d, _ in bot.app.store.ledger()] == []
+    await bot.app.store.set_cursor("router", "0")  # even routing it all again
+    assert (await bot.cycle()).queued == 0  # posts nothing twice
+
+
 async def test_search_and_preview_from_the_console(bot: ConsoleBot) -> None:
     await bot.ingest(paper(1, "Domain Generalization via MixStyle", "We propose MixStyle."))
     await bot.app.process()

@@ -162,6 +162,9 @@ class Store(Protocol):
     def ledger(self) -> AsyncIterator[tuple[Destination, list[str]]]:
         """Every destination with the paper ids claimed for it (`paperbot migrate`)."""
 
+    async def unclaim(self, destination: Destination, paper_ids: Sequence[str]) -> int:
+        """Forget claims of (destination, paper) pairs (pruning old ones); how many were."""
+
     # -- outbox -----------------------------------------------------------------------
 
     async def enqueue(self, entries: Sequence[OutboxEntry]) -> list[OutboxEntry]:

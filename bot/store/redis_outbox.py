@@ -76,6 +76,13 @@ class RedisOutbox(RedisBase):
                 members = await self.client.smembers(key)
             yield Destination.parse(key.removeprefix(prefix)), sorted(map(text, members))
 
+    async def unclaim(self, destination: Destination, paper_ids: Sequence[str]) -> int:
+        """Forget claims of (destination, paper) pairs; how many there were."""
+        if not paper_ids:
+            return 0
+        async with self.guard():
+            return int(await self.client.srem(ledger_key(destination), *paper_ids))
+
     async def _enqueue(self, entries: Sequence[OutboxEntry], claim: bool) -> list[OutboxEntry]:
         if not entries:
             return []

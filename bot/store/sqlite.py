@@ -170,6 +170,10 @@ class SQLiteStore:
         for destination, paper_ids in await self._run(box.ledger):
             yield Destination.parse(destination), paper_ids
 
+    async def unclaim(self, destination: Destination, paper_ids: Sequence[str]) -> int:
+        """Forget claims of (destination, paper) pairs; how many there were."""
+        return await self._run(box.unclaim, str(destination), list(paper_ids))
+
     async def enqueue(self, entries: Sequence[OutboxEntry]) -> list[OutboxEntry]:
         """Add entries to the outbox; returns them with their ids."""
         return await self._run(box.enqueue, list(entries), False)

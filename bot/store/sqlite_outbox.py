@@ -51,6 +51,17 @@ def ledger(conn: sqlite3.Connection) -> list[tuple[str, list[str]]]:
     return list(claimed.items())
 
 
+def unclaim(conn: sqlite3.Connection, destination: str, paper_ids: list[str]) -> int:
+    """Forget claims; how many there were."""
+    with transaction(conn):
+        return sum(
+            conn.execute(
+                "DELETE FROM ledger WHERE destination = ? AND paper_id = ?", (destination, p)
+            ).rowcount
+            for p in dict.fromkeys(paper_ids)
+        )
+
+
 def enqueue(conn: sqlite3.Connection, entries: list[OutboxEntry], claim: bool) -> list[OutboxEntry]:
     """Insert entries (only the ledger winners when `claim`); them with ids, in order."""
     done: list[OutboxEntry] = []

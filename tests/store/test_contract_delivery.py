@@ -43,6 +43,20 @@ async def test_claim_returns_only_new_pairs_in_order(store: Store) -> None:
     assert await store.claim(A, ["p1", "p2", "p3", "p4", "p5", "p6"]) == []
 
 
+async def test_unclaim_forgets_only_the_pairs_given(store: Store) -> None:
+    await store.claim(A, ["p1", "p2", "p3"])
+    await store.claim(B, ["p1"])
+    assert await store.unclaim(A, ["p1", "p3", "p9", "p1"]) == 2
+    assert await store.unclaim(A, []) == 0
+    assert [(str(d), ids) async for d, ids in store.ledger()] in (
+        [("slack:T1:C1", ["p2"]), ("slack:T2:C1", ["p1"])],
+        [("slack:T2:C1", ["p1"]), ("slack:T1:C1", ["p2"])],
+    )
+    assert await store.claim(A, ["p1", "p2"]) == ["p1"]  # forgotten: may be claimed again
+    assert await store.unclaim(A, ["p1", "p2"]) == 2
+    assert [str(d) async for d, _ in store.ledger()] == ["slack:T2:C1"]  # none left for A
+
+
 async def test_twenty_concurrent_claims_of_one_pair_have_one_winner(store: Store) -> None:
     results = await asyncio.gather(*(store.claim(A, ["p1"]) for _ in range(20)))
     assert sorted(results) == [[]] * 19 + [["p1"]]
