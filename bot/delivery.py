@@ -2,12 +2,13 @@
 
 One cycle leases every due entry, groups them by destination and posts each group as
 messages of at most `max_per_post` cards (the first message says how many follow;
-the rest go in its thread). An entry is acked only after its adapter confirmed the
-post, so a crash between lease and ack re-delivers after the lease expires and
-loses nothing. Rate limits wait as long as the platform asks; passing errors back off
-exponentially; permanent errors (channel gone, bot removed) pause the destination's
-subscriptions with the reason, visible in `/papers subscriptions`, and the people who
-made a channel's subscriptions are told by direct message (nobody else would notice).
+the rest go in its thread; a digest shows the most upvoted, then the newest, first).
+An entry is acked only after its adapter confirmed the post, so a crash between lease
+and ack re-delivers after the lease expires and loses nothing. Rate limits wait as
+long as the platform asks; passing errors back off exponentially; permanent errors
+(channel gone, bot removed) pause the destination's subscriptions with the reason,
+visible in `/papers subscriptions`, and the people who made a channel's
+subscriptions are told by direct message (nobody else would notice).
 """
 
 from __future__ import annotations
@@ -48,6 +49,12 @@ class DeliveryReport:
     retried: int = 0
     dropped: int = 0
     paused: list[str] = field(default_factory=list)
+
+
+def _rank(paper: Paper) -> tuple[int, float]:
+    """A digest's order: upvotes, then publication date, both descending."""
+    published = paper.published.timestamp() if paper.published else 0.0
+    return -(paper.upvotes or 0), -published
 
 
 def backoff(attempts: int) -> float:
@@ -120,6 +127,8 @@ class Delivery:
             await self.store.ack([e.id for e in missing])
             report.dropped += len(missing)
         live = [e for e in live if e.paper_id in papers]
+        if digest:  # the most upvoted first, then the newest; instant posts keep their order
+            live.sort(key=lambda e: _rank(papers[e.paper_id]))
         cards = []
         for e in live:
             paper = papers[e.paper_id]

@@ -238,6 +238,31 @@ async def test_digest_header(store: Store) -> None:
     assert adapter.posts[0][1].text.startswith("Digest: 2 papers")
 
 
+async def test_a_digest_shows_the_most_upvoted_and_newest_first(store: Store) -> None:
+    ranked = [(1, 5, 0), (2, None, 1), (3, 40, 3), (4, 5, 2), (5, None, None)]
+    papers = [
+        Paper(
+            id=f"arxiv:2411.{n:05d}",
+            title=f"Paper {n}",
+            upvotes=up,
+            published=None if age is None else T0 - timedelta(days=age),
+        )
+        for n, up, age in ranked
+    ]
+    await store.put_papers(papers)
+    daily = await store.add_subscription(LAB, "x", Schedule.parse("daily@09:00"))
+    await store.enqueue([OutboxEntry(LAB, p.id, (daily.id,), T0) for p in papers])
+    adapter = RecordingAdapter()
+    await _delivery(store, adapter, Clock()).run_once()
+    assert [c.title for _, r, _ in adapter.posts for c in r.cards] == [
+        "Paper 3",
+        "Paper 1",
+        "Paper 4",
+        "Paper 2",
+        "Paper 5",
+    ]
+
+
 @pytest.mark.parametrize("attempts", [1, 3, 20])
 def test_backoff_grows_and_is_capped(attempts: int) -> None:
     from bot.delivery import MAX_BACKOFF, backoff
