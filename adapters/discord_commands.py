@@ -73,7 +73,10 @@ def build_group(responder: Responder, ids: Ids | None = None) -> app_commands.Gr
     )
     run = responder.run
 
-    def id_choices(scope: Literal["channel", "user"]) -> Any:
+    def id_choices(scope: Literal["channel", "user"], every: str | None = None) -> Any:
+        """Ids of the channel's subscriptions (or the user's follows); `every` labels an
+        extra first choice `all` (pause/resume act on every subscription of a channel)."""
+
         async def complete(interaction: discord.Interaction, current: str) -> list[Choice[str]]:
             if ids is None:
                 return []
@@ -85,7 +88,10 @@ def build_group(responder: Responder, ids: Ids | None = None) -> app_commands.Gr
             except Exception:  # the store is down or slow: offer nothing, log why
                 log.warning("autocomplete of ids for %s failed", dest, exc_info=True)
                 return []
-            return matching([(f"{sid} · {query}", sid) for sid, query in found], current)
+            options = [(f"{sid} · {query}", sid) for sid, query in found]
+            if every and found:
+                options.insert(0, (every, "all"))
+            return matching(options, current)
 
         return complete
 
@@ -187,7 +193,9 @@ def build_group(responder: Responder, ids: Ids | None = None) -> app_commands.Gr
     ) -> None:
         await run(interaction, f"follow {query}{schedule(digest)}{opt('tz', tz)}")
 
-    def by_id(name: str, description: str, scope: Literal["channel", "user"]) -> None:
+    def by_id(
+        name: str, description: str, scope: Literal["channel", "user"], every: str | None = None
+    ) -> None:
         async def callback(interaction: discord.Interaction, id: str) -> None:
             await run(interaction, f"{name} {' '.join(id.split())}")
 
@@ -196,7 +204,7 @@ def build_group(responder: Responder, ids: Ids | None = None) -> app_commands.Gr
         command: app_commands.Command[Any, Any, None] = app_commands.Command(
             name=name, description=description, callback=callback
         )
-        command.autocomplete("id")(id_choices(scope))
+        command.autocomplete("id")(id_choices(scope, every))
         group.add_command(command)
 
     def plain(name: str, description: str) -> None:
@@ -209,8 +217,18 @@ def build_group(responder: Responder, ids: Ids | None = None) -> app_commands.Gr
 
     by_id("unsubscribe", "Stop a subscription of this channel (Manage Channels)", "channel")
     plain("subscriptions", "This channel's subscriptions")
-    by_id("pause", "Pause a subscription of this channel (Manage Channels)", "channel")
-    by_id("resume", "Resume a paused subscription (Manage Channels)", "channel")
+    by_id(
+        "pause",
+        "Pause a subscription of this channel, or all (Manage Channels)",
+        "channel",
+        "all · every subscription of this channel",
+    )
+    by_id(
+        "resume",
+        "Resume a paused subscription, or all (Manage Channels)",
+        "channel",
+        "all · every paused subscription of this channel",
+    )
     by_id("unfollow", "Stop one of your follows", "user")
     plain("following", "Your follows")
     plain("digest", "Post this channel's pending digest now (Manage Channels)")

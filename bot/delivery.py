@@ -189,13 +189,15 @@ class Delivery:
                 by_creator.setdefault(sub.created_by, []).append(sub)
         for creator, theirs in by_creator.items():
             first = theirs[0]
+            it, which = ("it", first.id) if len(theirs) == 1 else ("them", "all")
             dm = user_destination(first.destination.platform, first.destination.workspace, creator)
             text = (
                 f"I could not post to the channel of {plural(len(theirs), 'subscription')} "
-                f"you made, so I paused {'it' if len(theirs) == 1 else 'them'}: {exc.reason}."
+                f"you made, so I paused {it}: {exc.reason}."
             )
-            which = f"`/papers resume {first.id}`" if len(theirs) == 1 else "`/papers resume ID`"
-            hint = f"Once that is fixed, {which} in that channel turns it back on."
+            hint = (
+                f"Once that is fixed, `/papers resume {which}` in that channel turns {it} back on."
+            )
             lines = tuple(f"`{s.id}` {s.query}" for s in theirs)
             try:
                 await self._pace(dm)

@@ -239,6 +239,29 @@ async def test_a_channel_has_at_most_a_hundred_subscriptions(core: Core, store: 
     assert len(await store.list_subscriptions(LAB.tenant, LAB)) == MAX_PER_DESTINATION
 
 
+async def test_pause_and_resume_all_of_a_channel(core: Core, store: Store) -> None:
+    assert (await say(core, "resume all")).text == "This channel has no subscriptions."
+    ids = [(await say(core, f"subscribe {q}")).text.split("`")[1] for q in ("a1", "b2", "c3")]
+    await say(core, "subscribe elsewhere", where=OTHER_CHANNEL)
+    await store.pause_destination(LAB, "Slack: the bot is not a member of the channel")
+    await say(core, f"resume {ids[1]}")
+    assert (await say(core, "resume all", admin=False)).is_error
+    resumed = await say(core, "resume ALL")
+    assert not resumed.is_error and not resumed.ephemeral
+    assert resumed.text == f"Resumed 2 subscriptions: `{ids[0]}`, `{ids[2]}`."
+    assert (await say(core, "resume all")).text == "No subscription of this channel is paused."
+    paused = await say(core, "pause all")
+    assert paused.text == f"Paused 3 subscriptions: `{ids[0]}`, `{ids[1]}`, `{ids[2]}`."
+    subs = await store.list_subscriptions(LAB.tenant)
+    assert {s.query: s.paused for s in subs} == {
+        "a1": True,
+        "b2": True,
+        "c3": True,
+        "elsewhere": False,
+    }
+    assert all(s.paused_reason == "paused by U1" for s in subs if s.paused)
+
+
 async def test_subscribe_validates(core: Core) -> None:
     assert "bad query" in (await say(core, "subscribe (a b")).text
     assert "unknown schedule" in (await say(core, "subscribe x --digest hourly")).text

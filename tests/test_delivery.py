@@ -156,7 +156,7 @@ async def test_permanent_error_tells_the_people_who_subscribed_by_dm(store: Stor
     )
     assert to_u1.lines == (f"`{mine[0].id}` x", f"`{mine[1].id}` y")
     assert to_u1.footer == (
-        "Once that is fixed, `/papers resume ID` in that channel turns it back on."
+        "Once that is fixed, `/papers resume all` in that channel turns them back on."
     )
     assert dms["console:default:@U2"].footer == (
         f"Once that is fixed, `/papers resume {other.id}` in that channel turns it back on."

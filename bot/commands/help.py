@@ -14,8 +14,9 @@ TOPICS: dict[str, str] = {
     "same QUERY again with --instant, --digest or --tz changes how it posts",
     "unsubscribe": "unsubscribe ID — stop a subscription of this channel",
     "subscriptions": "subscriptions (or list) — this channel's subscriptions, with mode and state",
-    "pause": "pause ID — stop posting a subscription for now (resume ID restarts it)",
-    "resume": "resume ID — restart a paused subscription",
+    "pause": "pause ID|all — stop posting a subscription (or all of this channel's) for now "
+    "(resume restarts it)",
+    "resume": "resume ID|all — restart a paused subscription (or all of this channel's)",
     "follow": "follow QUERY [--instant | --digest ...] [--tz Area/City] — get papers "
     "matching QUERY by direct message (daily digest by default, in your time zone when "
     'Slack tells it), e.g. author:"Chelsea Finn"; following it again with --instant, '

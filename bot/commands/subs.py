@@ -211,6 +211,8 @@ async def unfollow(core: Core, command: Command, args: Args) -> Reply:
 
 
 async def _pause(core: Core, command: Command, args: Args, paused: bool) -> Reply:
+    if args.rest.strip().lower() == "all":
+        return await _pause_all(core, command, paused)
     sub = await _channel_change(core, command, args)
     if isinstance(sub, Reply):
         return sub
@@ -220,6 +222,24 @@ async def _pause(core: Core, command: Command, args: Args, paused: bool) -> Repl
     await core.store.set_paused(command.tenant, sub.id, paused, reason)
     verb = "Paused" if paused else "Resumed"
     return Reply(text=f"{verb} `{sub.id}` ({sub.query}).", ephemeral=False)
+
+
+async def _pause_all(core: Core, command: Command, paused: bool) -> Reply:
+    """Pause (or resume) every subscription of this channel that is not already."""
+    if not command.actor.is_admin:
+        return error(NO_PERMISSION)
+    subs = await core.store.list_subscriptions(command.tenant, command.destination)
+    todo = [s for s in subs if s.paused != paused]
+    if not subs:
+        return error("This channel has no subscriptions.")
+    if not todo:
+        return error(f"No subscription of this channel is {'running' if paused else 'paused'}.")
+    reason = f"paused by {command.actor.name or command.actor.user}" if paused else None
+    for sub in todo:
+        await core.store.set_paused(command.tenant, sub.id, paused, reason)
+    verb = "Paused" if paused else "Resumed"
+    ids = ", ".join(f"`{s.id}`" for s in todo)
+    return Reply(text=f"{verb} {plural(len(todo), 'subscription')}: {ids}.", ephemeral=False)
 
 
 async def pause(core: Core, command: Command, args: Args) -> Reply:

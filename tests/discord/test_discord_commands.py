@@ -255,6 +255,18 @@ async def test_ids_autocomplete_from_the_channels_subscriptions(
     assert asked == [(Tenant("discord", "111"), Destination("discord", "111", "222"))]
 
 
+async def test_resume_offers_all_first(make_bot: MakeBot, fake_discord: FakeDiscord) -> None:
+    async def ids(tenant: Tenant, destination: Destination) -> list[tuple[str, str]]:
+        return [("s7k2p", "diffusion")]
+
+    bot = await ready(make_bot, ids=ids)
+    await dispatch(bot, interaction(4, command("resume", focused="id", id="")))
+    assert choices(fake_discord) == [
+        {"name": "all · every paused subscription of this channel", "value": "all"},
+        {"name": "s7k2p · diffusion", "value": "s7k2p"},
+    ]
+
+
 async def test_unfollow_autocompletes_the_users_follows(
     make_bot: MakeBot, fake_discord: FakeDiscord
 ) -> None:
