@@ -131,12 +131,13 @@ ALIASES = {"list": "subscriptions", "ls": "subscriptions", "unsub": "unsubscribe
 
 
 def _handlers() -> dict[str, Handler]:
-    from bot.commands import buttons, find, status, subs
+    from bot.commands import buttons, find, manage, status, subs
 
     return {
         "help": _help,
         **find.HANDLERS,
         **subs.HANDLERS,
+        **manage.HANDLERS,
         **buttons.HANDLERS,
         **status.HANDLERS,
     }

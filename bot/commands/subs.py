@@ -1,5 +1,5 @@
-"""Subscription commands: subscribe, unsubscribe, subscriptions, pause, resume,
-follow, unfollow, following, digest."""
+"""Making subscriptions and follows (`/papers subscribe`, `follow`), and changing how
+they post by subscribing again; bot/commands/manage.py handles what exists."""
 
 from __future__ import annotations
 
@@ -49,7 +49,8 @@ def _mode(sub: Subscription) -> str:
     return str(sub.schedule) + (f" {sub.schedule.tz}" if sub.schedule.kind != "instant" else "")
 
 
-def _describe(sub: Subscription) -> str:
+def describe(sub: Subscription) -> str:
+    """A subscription in one line: id, query, mode, last post, and why it is paused."""
     mode = _mode(sub)
     state = f" — paused: {sub.paused_reason or 'by request'}" if sub.paused else ""
     last = (
@@ -99,7 +100,7 @@ async def _reschedule(core: Core, sub: Subscription, args: Args) -> Reply:
     if not given:
         example = "--digest daily@09:00" if sub.schedule.kind == "instant" else "--instant"
         return error(
-            f"Already subscribed: {_describe(sub)}. To change how it posts, add e.g. {example}."
+            f"Already subscribed: {describe(sub)}. To change how it posts, add e.g. {example}."
         )
     try:
         schedule = _schedule(args, str(sub.schedule), sub.schedule.tz)
@@ -107,7 +108,7 @@ async def _reschedule(core: Core, sub: Subscription, args: Args) -> Reply:
         return error(str(exc))
     old = _mode(sub)
     if _mode(replace(sub, schedule=schedule)) == old:
-        return error(f"Already subscribed: {_describe(sub)}")
+        return error(f"Already subscribed: {describe(sub)}")
     changed = await change_schedule(core.store, sub, schedule, core.clock())
     if changed is None:  # removed meanwhile
         return error(f"`{sub.id}` was just removed; subscribe again.")
@@ -171,136 +172,7 @@ async def follow(core: Core, command: Command, args: Args) -> Reply:
     )
 
 
-async def _owned(
-    core: Core, command: Command, args: Args, dest: Destination
-) -> Subscription | Reply:
-    sub_id = args.rest.strip()
-    if not sub_id:
-        return error(f"Which one? Give the id, e.g. /papers {args.name} s7k2p")
-    sub = await core.store.get_subscription(command.tenant, sub_id)
-    if sub is None:
-        return error(f"No subscription `{sub_id}` in this workspace.")
-    if sub.destination != dest:
-        where = "your follows" if dest.is_user else "this channel"
-        return error(f"`{sub_id}` is not one of {where}; run this where it posts.")
-    return sub
-
-
-async def _channel_change(core: Core, command: Command, args: Args) -> Subscription | Reply:
-    if not command.actor.is_admin:
-        return error(NO_PERMISSION)
-    return await _owned(core, command, args, command.destination)
-
-
-async def unsubscribe(core: Core, command: Command, args: Args) -> Reply:
-    """Remove a subscription of this channel."""
-    sub = await _channel_change(core, command, args)
-    if isinstance(sub, Reply):
-        return sub
-    await core.store.remove_subscription(command.tenant, sub.id)
-    return Reply(text=f"Unsubscribed `{sub.id}` ({sub.query}).", ephemeral=False)
-
-
-async def unfollow(core: Core, command: Command, args: Args) -> Reply:
-    """Remove one of the actor's follows."""
-    sub = await _owned(core, command, args, command.actor_destination)
-    if isinstance(sub, Reply):
-        return sub
-    await core.store.remove_subscription(command.tenant, sub.id)
-    return Reply(text=f"Unfollowed `{sub.id}` ({sub.query}).")
-
-
-async def _pause(core: Core, command: Command, args: Args, paused: bool) -> Reply:
-    if args.rest.strip().lower() == "all":
-        return await _pause_all(core, command, paused)
-    sub = await _channel_change(core, command, args)
-    if isinstance(sub, Reply):
-        return sub
-    if sub.paused == paused:
-        return error(f"`{sub.id}` is already {'paused' if paused else 'running'}.")
-    reason = f"paused by {command.actor.name or command.actor.user}" if paused else None
-    await core.store.set_paused(command.tenant, sub.id, paused, reason)
-    verb = "Paused" if paused else "Resumed"
-    return Reply(text=f"{verb} `{sub.id}` ({sub.query}).", ephemeral=False)
-
-
-async def _pause_all(core: Core, command: Command, paused: bool) -> Reply:
-    """Pause (or resume) every subscription of this channel that is not already."""
-    if not command.actor.is_admin:
-        return error(NO_PERMISSION)
-    subs = await core.store.list_subscriptions(command.tenant, command.destination)
-    todo = [s for s in subs if s.paused != paused]
-    if not subs:
-        return error("This channel has no subscriptions.")
-    if not todo:
-        return error(f"No subscription of this channel is {'running' if paused else 'paused'}.")
-    reason = f"paused by {command.actor.name or command.actor.user}" if paused else None
-    for sub in todo:
-        await core.store.set_paused(command.tenant, sub.id, paused, reason)
-    verb = "Paused" if paused else "Resumed"
-    ids = ", ".join(f"`{s.id}`" for s in todo)
-    return Reply(text=f"{verb} {plural(len(todo), 'subscription')}: {ids}.", ephemeral=False)
-
-
-async def pause(core: Core, command: Command, args: Args) -> Reply:
-    """Pause a subscription of this channel."""
-    return await _pause(core, command, args, True)
-
-
-async def resume(core: Core, command: Command, args: Args) -> Reply:
-    """Resume a paused subscription of this channel."""
-    return await _pause(core, command, args, False)
-
-
-async def _listing(core: Core, command: Command, dest: Destination, empty: str) -> Reply:
-    subs = await core.store.list_subscriptions(command.tenant, dest)
-    if not subs:
-        return Reply(text=empty)
-    title = "Your follows:" if dest.is_user else "Subscriptions of this channel:"
-    return Reply(text=title, lines=tuple(_describe(s) for s in subs))
-
-
-async def subscriptions(core: Core, command: Command, args: Args) -> Reply:
-    """List this channel's subscriptions."""
-    return await _listing(
-        core,
-        command,
-        command.destination,
-        "This channel has no subscriptions. "
-        "Try /papers subscribe QUERY (and /papers preview QUERY first).",
-    )
-
-
-async def following(core: Core, command: Command, args: Args) -> Reply:
-    """List the actor's follows."""
-    return await _listing(
-        core,
-        command,
-        command.actor_destination,
-        'You follow nothing yet. Try /papers follow author:"Chelsea Finn".',
-    )
-
-
-async def digest(core: Core, command: Command, args: Args) -> Reply:
-    """Make this channel's pending digest due now."""
-    if not command.actor.is_admin:
-        return error(NO_PERMISSION)
-    moved = await core.store.reschedule(command.destination, core.clock())
-    if not moved:
-        return Reply(text="Nothing is waiting for this channel's digest.")
-    return Reply(
-        text=f"{plural(moved, 'pending paper')} will be posted in the next delivery cycle."
-    )
-
-
 HANDLERS: dict[str, Handler] = {
     "subscribe": subscribe,
-    "unsubscribe": unsubscribe,
-    "subscriptions": subscriptions,
-    "pause": pause,
-    "resume": resume,
     "follow": follow,
-    "unfollow": unfollow,
-    "following": following,
-    "digest": digest,
 }
