@@ -1,10 +1,12 @@
-"""Slack events in: `/papers ...` and card buttons -> core Commands -> response_url.
+"""Slack events in: `/papers ...`, card buttons and direct messages -> core Commands.
 
 A command is acknowledged at once (Slack allows 3 s): slow ones with an ephemeral
 "Searching…", the others silently; the core's answer then goes to the event's
 response_url, ephemeral or in channel as the Reply says. A button click becomes the
 command it stands for (`feedback ID up`, `similar ID`, ...) and is answered
-ephemerally. The workspace of every Command is the team id of its event.
+ephemerally. A direct message to the bot (its Messages tab) is read as a command
+without the `/papers` (`search diffusion`, `following`), answered in that DM. The
+workspace of every Command is the team id of its event.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ class SlackCommands:
         """Attach the listeners to a bolt app."""
         app.command("/papers")(self.on_command)
         app.action(re.compile(f"^{ACTION_PREFIX}"))(self.on_action)
+        app.event("message")(self.on_message)
 
     async def actor(self, team: str, user: str, name: str | None, text: str) -> Actor:
         """The person behind the command `text`: admin per users.info with
@@ -136,6 +139,36 @@ class SlackCommands:
             actor=await self.actor(team, str(user["id"]), name, text),
         )
         await self.respond(respond, await self.run(command), ephemeral=True)
+
+    async def on_message(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+        """A direct message to the bot: the command it spells, answered in the DM.
+
+        Messages elsewhere, edits, joins and other bots' messages are ignored.
+        """
+        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+            return
+        text = command_text(str(event.get("text") or ""))
+        text = re.sub(r"^/?papers\b", "", text, flags=re.IGNORECASE).strip() or "help"
+        team = str(body.get("team_id") or event.get("team") or "")
+        channel, user = str(event.get("channel")), str(event.get("user"))
+        command = Command(
+            text=text,
+            destination=Destination("slack", team, channel),
+            actor=await self.actor(team, user, None, text),
+        )
+        reply = await self.run(command)
+        for message in render(reply)[:MAX_RESPONSES]:
+            try:
+                await self.client.chat_postMessage(
+                    channel=channel,
+                    text=message.text,
+                    blocks=message.blocks,
+                    unfurl_links=False,
+                    unfurl_media=False,
+                )
+            except CALL_ERRORS as exc:
+                log.warning("slack: answering a direct message in %s failed: %s", channel, exc)
+                return
 
     async def respond(self, respond: Any, reply: Reply, ephemeral: bool | None) -> None:
         """Post a reply to the event's response_url (at most 5 messages)."""

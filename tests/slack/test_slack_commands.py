@@ -249,3 +249,73 @@ async def test_a_forged_click_is_refused(fake_slack: FakeSlack) -> None:
     body = urlencode({"payload": json.dumps(click_payload(fake_slack, "paperbot_similar", "x"))})
     response = await dispatch(slack, body, signed(body, secret="not-the-secret"))
     assert response.status == 401 and core.commands == []
+
+
+# -- direct messages ---------------------------------------------------------------------
+
+
+def dm_event(text: str, **event: Any) -> tuple[str, dict[str, Any]]:
+    """A signed `message.im` event callback: (body, headers)."""
+    body = json.dumps(
+        {
+            "token": "legacy",
+            "team_id": "T1",
+            "api_app_id": "A1",
+            "type": "event_callback",
+            "event_id": f"Ev{abs(hash(text)) % 10**8}",
+            "event_time": int(time.time()),
+            "event": {
+                "type": "message",
+                "channel_type": "im",
+                "channel": "D42",
+                "user": "U1",
+                "text": text,
+                "ts": "1700000000.000100",
+                **event,
+            },
+        }
+    )
+    headers = {**signed(body), "content-type": ["application/json"]}
+    return body, headers
+
+
+async def test_a_direct_message_is_a_command_answered_in_the_dm(fake_slack: FakeSlack) -> None:
+    core = Recorder(Reply(text="3 papers for <!here> diffusion", ephemeral=True))
+    slack = make_adapter(fake_slack, core)
+    for text in ("search diffusion &lt;3", "/papers following", "papers"):
+        response = await dispatch(slack, *dm_event(text))
+        assert response.status == 200
+    await until(lambda: len(fake_slack.of("chat.postMessage")) >= 3)
+    assert [c.text for c in core.commands] == ["search diffusion <3", "following", "help"]
+    assert core.commands[0].destination == Destination.parse("slack:T1:D42")
+    assert core.commands[0].actor.user == "U1"
+    for post in fake_slack.of("chat.postMessage"):
+        assert post.data["channel"] == "D42"
+        check_blocks(post.data["blocks"])
+        no_pings({k: v for k, v in post.data.items() if k != "_id"})
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"channel_type": "channel", "channel": "C1"},  # a channel message: not ours to read
+        {"subtype": "message_changed"},
+        {"bot_id": "B9"},  # another bot
+    ],
+)
+async def test_other_messages_are_ignored(fake_slack: FakeSlack, event: dict[str, Any]) -> None:
+    core = Recorder()
+    slack = make_adapter(fake_slack, core)
+    assert (await dispatch(slack, *dm_event("search x", **event))).status == 200
+    await dispatch(slack, slash(fake_slack, "help"))  # a marker: handled after the event
+    await until(lambda: core.commands)
+    assert [c.text for c in core.commands] == ["help"]
+    assert fake_slack.of("chat.postMessage") == []
+
+
+async def test_a_forged_direct_message_is_refused(fake_slack: FakeSlack) -> None:
+    core = Recorder()
+    slack = make_adapter(fake_slack, core)
+    body, _ = dm_event("search x")
+    response = await dispatch(slack, body, signed(body, secret="nope"))
+    assert response.status == 401 and core.commands == []

@@ -13,7 +13,18 @@ def test_manifest_declares_the_command_scopes_and_socket_mode() -> None:
     [command] = manifest["features"]["slash_commands"]
     assert command["command"] == "/papers" and command["should_escape"] is False
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
-    assert scopes == {"commands", "chat:write", "chat:write.public", "im:write", "users:read"}
+    assert scopes == {
+        "commands",
+        "chat:write",
+        "chat:write.public",
+        "im:write",
+        "im:history",
+        "users:read",
+    }
+    # direct messages to the bot are commands (SlackCommands.on_message)
+    assert manifest["settings"]["event_subscriptions"]["bot_events"] == ["message.im"]
+    home = manifest["features"]["app_home"]
+    assert home["messages_tab_enabled"] and not home["messages_tab_read_only_enabled"]
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert manifest["settings"]["socket_mode_enabled"] is True
     assert len(manifest["display_information"]["long_description"]) >= 175

@@ -97,6 +97,31 @@ async def test_socket_mode_is_the_default_with_an_app_token(fake_slack: FakeSlac
         await until(lambda: len(core.commands) == 2 and len(fake_slack.socket_acks) == 2)
         assert core.commands[1].text == "similar arxiv:2411.00001"
         assert fake_slack.socket_acks[1]["envelope_id"] == "e2"
+        await fake_slack.push(
+            {
+                "envelope_id": "e3",
+                "type": "events_api",
+                "accepts_response_payload": False,
+                "payload": {
+                    "team_id": "T5",
+                    "api_app_id": "A1",
+                    "type": "event_callback",
+                    "event_id": "Ev3",
+                    "event": {
+                        "type": "message",
+                        "channel_type": "im",
+                        "channel": "D5",
+                        "user": "U1",
+                        "text": "following",
+                        "ts": "1700000000.000200",
+                    },
+                },
+            }
+        )
+        await until(lambda: len(core.commands) == 3 and fake_slack.of("chat.postMessage"))
+        assert str(core.commands[2].destination) == "slack:T5:D5"
+        assert core.commands[2].text == "following"
+        assert fake_slack.of("chat.postMessage")[0].data["channel"] == "D5"
     finally:
         await slack.stop()
     assert len(fake_slack.of("apps.connections.open")) == 1  # the URL asked for was used
