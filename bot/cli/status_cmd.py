@@ -10,11 +10,14 @@ import click
 from bot.cli.context import cli_context, run_async
 from bot.commands.status import ago, status_lines
 from bot.config import Settings
+from bot.messages import plural
 from bot.models import utcnow
 from bot.poll_status import NAMES, last_polls
 
 #: A source counts as late after this many of its poll intervals without a poll.
 LATE_AFTER = 3
+#: A post counts as stuck after this many failed attempts (about half an hour of backoff).
+STUCK_AFTER = 6
 
 
 def polled_every(settings: Settings) -> dict[str, float]:
@@ -33,7 +36,8 @@ def polled_every(settings: Settings) -> dict[str, float]:
     "--check",
     is_flag=True,
     help=f"Exit 1 when a polled source has not been polled for {LATE_AFTER} of its "
-    "intervals (the bot is stuck or stopped); for health checks.",
+    f"intervals (the bot is stuck or stopped), or posts have failed {STUCK_AFTER} times "
+    "(a revoked token, say); for health checks.",
 )
 @run_async
 async def status(check: bool) -> None:
@@ -44,6 +48,7 @@ async def status(check: bool) -> None:
     async with ctx.store() as store:
         found = await last_polls(store)
         lines = await status_lines(store, now, found)
+        waiting = await store.pending() if check else []
     polls = {p.source: p for p in found}
     for line in lines:
         click.echo(line)
@@ -57,6 +62,15 @@ async def status(check: bool) -> None:
                 f"unhealthy: {NAMES[source]} {when} (expected every {seconds:.0f} s)", err=True
             )
             raise SystemExit(1)
+    stuck = [e for e in waiting if e.attempts >= STUCK_AFTER and e.last_error]
+    if stuck:
+        worst = max(stuck, key=lambda e: e.attempts)
+        click.echo(
+            f"unhealthy: {plural(len(stuck), 'post')} failed {STUCK_AFTER} times or more "
+            f"(e.g. to {worst.destination}: {worst.last_error})",
+            err=True,
+        )
+        raise SystemExit(1)
 
 
 COMMANDS = [status]

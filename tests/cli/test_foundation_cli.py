@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from bot.config import load_settings
+from bot.models import Destination, OutboxEntry
 from bot.poll_status import PollStatus, record_poll
 from bot.store import open_store
 
@@ -199,6 +200,32 @@ def test_status_check_fails_when_a_source_is_late(cli, tmp_path: Path) -> None: 
     asyncio.run(polled(timedelta(hours=1)))  # 3 intervals of 15 minutes: late
     code, _, err = cli("status", "--check")
     assert code == 1 and "unhealthy: Hugging Face last polled 1 h ago (expected every 900 s)" in err
+
+
+def test_status_check_fails_when_posts_keep_failing(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    now = datetime.now(UTC)
+    lab = Destination.parse("slack:T1:C1")
+
+    async def fail(times: int) -> None:
+        store = await open_store(load_settings(None, data_dir=tmp_path).store_url)
+        for source in ("huggingface", "arxiv"):
+            await record_poll(store, PollStatus(source, now, True, "fetched=1"))
+        if not await store.pending():
+            await store.enqueue([OutboxEntry(lab, "arxiv:2411.00001", ("s1",), now)])
+        for _ in range(times):
+            [entry] = await store.lease(now, 60)
+            await store.retry(entry.id, now, "Slack: the bot token was revoked (token_revoked)")
+        await store.close()
+
+    asyncio.run(fail(5))
+    code, out, _ = cli("status", "--check")
+    assert code == 0 and "(last attempt failed: Slack: the bot token was revoked" in out
+    asyncio.run(fail(1))
+    code, _, err = cli("status", "--check")
+    assert code == 1 and err.strip() == (
+        "unhealthy: 1 post failed 6 times or more "
+        "(e.g. to slack:T1:C1: Slack: the bot token was revoked (token_revoked))"
+    )
 
 
 def test_duplicate_subscription_is_refused(cli) -> None:  # type: ignore[no-untyped-def]
