@@ -13,7 +13,6 @@ valid as they are.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 from bot.poll_status import POLLED, status_key
 from bot.routing import CURSOR as ROUTER
@@ -91,15 +90,9 @@ async def migrate(source: Store, target: Store) -> MigrateReport:
         await target.record_feedback(tenant, paper_id, who, value)
         report.votes += 1
     for name in (*POLLED, ROUTER):
-        await _copy(source, target, "cursor", name)
+        if (cursor := await source.get_cursor(name)) is not None:
+            await target.set_cursor(name, cursor)
     for name in POLLED:
-        await _copy(source, target, "value", status_key(name))
+        if (poll := await source.get_value(status_key(name))) is not None:
+            await target.set_value(status_key(name), poll)
     return report
-
-
-async def _copy(source: Store, target: Store, kind: Literal["cursor", "value"], key: str) -> None:
-    if kind == "cursor":
-        if (cursor := await source.get_cursor(key)) is not None:
-            await target.set_cursor(key, cursor)
-    elif (value := await source.get_value(key)) is not None:
-        await target.set_value(key, value)
