@@ -5,7 +5,8 @@ A command is acknowledged at once (Slack allows 3 s): slow ones with an ephemera
 response_url, ephemeral or in channel as the Reply says. A button click becomes the
 command it stands for (`feedback ID up`, `similar ID`, ...) and is answered
 ephemerally. A direct message to the bot (its Messages tab) is read as a command
-without the `/papers` (`search diffusion`, `following`), answered in that DM. The
+without the `/papers` (`search diffusion`, `following`), answered in that DM; its
+Home tab shows the person's follows and the help, published when they open it. The
 workspace of every Command is the team id of its event.
 """
 
@@ -46,6 +47,7 @@ BUTTONS = {
     "paperbot_follow_authors": "follow-authors {}",
 }
 MAX_RESPONSES = 5  # Slack takes at most 5 posts to one response_url
+HOME_BLOCKS = 100  # Slack's limit for a Home tab view
 PROFILE_TTL = 300.0  # seconds a users.info answer (admin, time zone) is remembered
 FOLLOWS = ("follow", "follow-authors")  # commands that default to the person's time zone
 _LINK = re.compile(r"<(https?:[^|>]+)(?:\|[^>]*)?>")
@@ -71,6 +73,7 @@ class SlackCommands:
         app.command("/papers")(self.on_command)
         app.action(re.compile(f"^{ACTION_PREFIX}"))(self.on_action)
         app.event("message")(self.on_message)
+        app.event("app_home_opened")(self.on_home_opened)
 
     async def actor(self, team: str, user: str, name: str | None, text: str) -> Actor:
         """The person behind the command `text`: admin per users.info with
@@ -169,6 +172,25 @@ class SlackCommands:
             except CALL_ERRORS as exc:
                 log.warning("slack: answering a direct message in %s failed: %s", channel, exc)
                 return
+
+    async def on_home_opened(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+        """The Home tab: the person's follows, then the help (asked of the core)."""
+        if event.get("tab") != "home":
+            return
+        team, user = str(body.get("team_id") or ""), str(event.get("user"))
+        where = Destination("slack", team, f"@{user}")
+        blocks: list[dict[str, Any]] = []
+        for text in ("following", "help"):
+            reply = await self.run(Command(text, where, Actor(user=user)))
+            if blocks:
+                blocks.append({"type": "divider"})
+            blocks += [b for m in render(reply) for b in m.blocks]
+        try:
+            await self.client.views_publish(
+                user_id=user, view={"type": "home", "blocks": blocks[:HOME_BLOCKS]}
+            )
+        except CALL_ERRORS as exc:
+            log.warning("slack: publishing the Home tab of %s failed: %s", user, exc)
 
     async def respond(self, respond: Any, reply: Reply, ephemeral: bool | None) -> None:
         """Post a reply to the event's response_url (at most 5 messages)."""

@@ -319,3 +319,39 @@ async def test_a_forged_direct_message_is_refused(fake_slack: FakeSlack) -> None
     body, _ = dm_event("search x")
     response = await dispatch(slack, body, signed(body, secret="nope"))
     assert response.status == 401 and core.commands == []
+
+
+def home_event(tab: str = "home") -> tuple[str, dict[str, Any]]:
+    """A signed `app_home_opened` event callback: (body, headers)."""
+    body = json.dumps(
+        {
+            "team_id": "T1",
+            "api_app_id": "A1",
+            "type": "event_callback",
+            "event_id": f"EvHome{tab}",
+            "event_time": int(time.time()),
+            "event": {"type": "app_home_opened", "user": "U1", "channel": "D42", "tab": tab},
+        }
+    )
+    return body, {**signed(body), "content-type": ["application/json"]}
+
+
+async def test_the_home_tab_shows_the_persons_follows_and_the_help(
+    fake_slack: FakeSlack,
+) -> None:
+    core = Recorder(Reply(text="Your follows: `f1` <!channel> robots", lines=("a", "b")))
+    slack = make_adapter(fake_slack, core)
+    assert (await dispatch(slack, *home_event("messages"))).status == 200  # not the Home tab
+    assert (await dispatch(slack, *home_event())).status == 200
+    await until(lambda: fake_slack.of("views.publish"))
+    assert [(c.text, str(c.destination)) for c in core.commands] == [
+        ("following", "slack:T1:@U1"),
+        ("help", "slack:T1:@U1"),
+    ]
+    [published] = fake_slack.of("views.publish")
+    assert published.data["user_id"] == "U1"
+    view = published.data["view"]
+    assert view["type"] == "home"
+    check_blocks([b for b in view["blocks"] if b["type"] != "divider"])
+    assert [b["type"] for b in view["blocks"]].count("divider") == 1
+    no_pings(view)

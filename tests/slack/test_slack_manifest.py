@@ -21,10 +21,12 @@ def test_manifest_declares_the_command_scopes_and_socket_mode() -> None:
         "im:history",
         "users:read",
     }
-    # direct messages to the bot are commands (SlackCommands.on_message)
-    assert manifest["settings"]["event_subscriptions"]["bot_events"] == ["message.im"]
+    # direct messages are commands; the Home tab is published when opened
+    events = manifest["settings"]["event_subscriptions"]["bot_events"]
+    assert events == ["message.im", "app_home_opened"]
     home = manifest["features"]["app_home"]
     assert home["messages_tab_enabled"] and not home["messages_tab_read_only_enabled"]
+    assert home["home_tab_enabled"]
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert manifest["settings"]["socket_mode_enabled"] is True
     assert len(manifest["display_information"]["long_description"]) >= 175
