@@ -182,7 +182,7 @@ async def test_subscribe_flow(core: Core, store: Store) -> None:
 async def test_subscribing_again_changes_how_it_posts(core: Core, store: Store) -> None:
     made = await say(core, "subscribe robots --digest weekly@fri@17:00 --tz Europe/Berlin")
     sub_id = made.text.split("`")[1]
-    again = await say(core, "subscribe robots")
+    again = await say(core, "subscribe  Robots ")  # the same query, written differently
     assert again.is_error and f"Already subscribed: `{sub_id}` robots" in again.text
     assert again.text.endswith("To change how it posts, add e.g. --instant.")
     # only the time zone: the digest stays

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from bot.commands.args import Args
 from bot.messages import Command, Reply, error, plural
 from bot.models import Destination, Schedule, ScheduleError, Subscription, check_timezone
-from bot.query import parse, validate_query
+from bot.query import QueryError, parse, validate_query
 from bot.schedule import next_due
 from bot.store import DuplicateSubscription, Store
 
@@ -70,7 +70,8 @@ async def create_subscription(
     except ValueError as exc:
         return error(str(exc))
     existing = await core.store.list_subscriptions(dest.tenant, dest)
-    same = next((s for s in existing if s.query == query), None)
+    canonical = str(parse(query))  # `Robots  -survey` is `robots -survey` again
+    same = next((s for s in existing if _canonical(s.query) == canonical), None)
     if same is not None:
         return await _reschedule(core, same, args)
     if len(existing) >= MAX_PER_DESTINATION:
@@ -91,11 +92,17 @@ async def create_subscription(
     )
 
 
+def _canonical(query: str) -> str | None:
+    """A stored query's canonical form (None if it no longer parses)."""
+    try:
+        return str(parse(query))
+    except QueryError:
+        return None
+
+
 async def _reschedule(core: Core, sub: Subscription, args: Args) -> Reply:
     """Subscribing to a query again changes the schedule, if one is given: the parts
-    not given (time zone, or the digest when only --tz is) stay as they were.
-
-    """
+    not given (time zone, or the digest when only --tz is) stay as they were."""
     given = "instant" in args.flags or {"digest", "tz"} & args.options.keys()
     if not given:
         example = "--digest daily@09:00" if sub.schedule.kind == "instant" else "--instant"
