@@ -156,7 +156,7 @@ class Store(Protocol):
 
         Returns, in input order, only the ids that were not claimed before, so that
         among concurrent callers exactly one wins each pair (an id repeated in one
-        call is won once). Claims are permanent.
+        call is won once). A claim stays until `unclaim` (bot/ledger.py prunes old ones).
         """
 
     def ledger(self) -> AsyncIterator[tuple[Destination, list[str]]]:
