@@ -17,7 +17,7 @@ from datetime import datetime
 from adapters.base import ChatAdapter
 from adapters.console import ConsoleAdapter
 from bot.commands import Core
-from bot.config import Settings
+from bot.config import Settings, safe_url
 from bot.delivery import Delivery, DeliveryReport
 from bot.ledger import prune_daily
 from bot.messages import Command, Reply
@@ -175,6 +175,13 @@ class App:
         routing and delivery round, so posts show up at once.
         """
         adapters = self.platform_adapters if platforms else []
+        polling = ", ".join(f"{n} every {s:.0f} s" for n, s in self.sources.intervals.items())
+        log.info(
+            "paperbot running: %s; store %s; polling %s",
+            ", ".join(a.platform for a in adapters) or "console only",
+            safe_url(self.settings.store_url),
+            polling or "no source",
+        )
         starts = {asyncio.create_task(a.start()) for a in adapters}
         loops = {
             asyncio.create_task(self.run_sources_forever()),

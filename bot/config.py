@@ -240,3 +240,11 @@ def _describe(exc: ValidationError, toml_file: Path | None) -> str:
         env = "PAPERBOT_" + "__".join(str(p).upper() for p in err["loc"])
         lines.append(f"{key}: {msg} (set{where} or by env {env})")
     return "invalid configuration:\n  " + "\n  ".join(lines)
+
+
+def safe_url(url: str) -> str:
+    """A store URL without its password (for messages and logs)."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url

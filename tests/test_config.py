@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import ConfigError, Settings, load_settings, safe_url
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "config.example.toml"
@@ -121,3 +121,9 @@ def test_invalid_toml_and_missing_file(tmp_path: Path) -> None:
 def test_example_is_plain_toml() -> None:
     with EXAMPLE.open("rb") as fh:
         assert "delivery" in tomllib.load(fh)
+
+
+def test_store_urls_in_messages_hide_the_password() -> None:
+    assert safe_url("redis://:s3cret@redis.lab:6379/0") == "redis://***@redis.lab:6379/0"
+    assert safe_url("rediss://bot:s3cret@r:6380/1") == "rediss://***@r:6380/1"
+    assert safe_url("sqlite:////data/paperbot.db") == "sqlite:////data/paperbot.db"

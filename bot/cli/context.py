@@ -13,7 +13,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import click
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import ConfigError, Settings, load_settings, safe_url
 from bot.store import Store, StoreError, open_store
 from bot.store.base import StoreUnavailable
 
@@ -45,6 +45,15 @@ class CliContext:
                 raise UsageFailure(str(exc)) from None
         return self._settings
 
+    def bot_logging(self) -> None:
+        """The bot's log level (`log_level`) unless -v/-vv asked for more. httpx's
+        line per request shows at DEBUG only (each poll logs its own summary)."""
+        if self.verbose == 0:
+            level = self.settings().log_level
+            logging.getLogger().setLevel(level)
+            if level != "DEBUG":
+                logging.getLogger("httpx").setLevel(logging.WARNING)
+
     @asynccontextmanager
     async def store(self, url: str | None = None) -> AsyncIterator[Store]:
         """Open the configured store (or the one at `url`) for the duration of a command."""
@@ -54,23 +63,17 @@ class CliContext:
         try:
             store = await open_store(url)
         except StoreUnavailable as exc:
-            raise click.ClickException(f"cannot reach the store at {_safe(url)}: {exc}") from None
+            raise click.ClickException(
+                f"cannot reach the store at {safe_url(url)}: {exc}"
+            ) from None
         try:
             yield store
         except StoreUnavailable as exc:
-            raise click.ClickException(f"lost the store at {_safe(url)}: {exc}") from None
+            raise click.ClickException(f"lost the store at {safe_url(url)}: {exc}") from None
         except StoreError as exc:
             raise UsageFailure(str(exc)) from None
         finally:
             await store.close()
-
-
-def _safe(url: str) -> str:
-    """A store URL without its password."""
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        return f"{scheme}://***@{rest.split('@', 1)[1]}"
-    return url
 
 
 def cli_context() -> CliContext:

@@ -27,7 +27,9 @@ async def run(once: bool) -> None:
     console adapter takes commands from this terminal. Posts to console destinations
     are printed to stdout.
     """
-    settings = cli_context().settings()
+    ctx = cli_context()
+    settings = ctx.settings()
+    ctx.bot_logging()
     app = await App.open(settings)
     try:
         if once:
@@ -56,7 +58,9 @@ async def console(channel: str, user: str) -> None:
     appear inline. Sources are polled as in `run`, Slack and Discord are not started.
     Reads one command per line when stdin is not a terminal; ends at end of input.
     """
-    settings = cli_context().settings()
+    ctx = cli_context()
+    settings = ctx.settings()
+    ctx.bot_logging()
     adapter = ConsoleAdapter(channel=channel, user=user)
     app = await App.open(settings, console=adapter)
     try:

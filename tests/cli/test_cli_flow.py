@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -99,6 +101,37 @@ def test_console_is_scriptable(env: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "Subscribed this channel to transformers" in result.stdout
     assert "unbalanced quote at column 1" in result.stdout
+
+
+@pytest.fixture
+def root_level() -> Iterator[None]:
+    """Put the root logger's level back after a command set the bot's."""
+    level, httpx = logging.getLogger().level, logging.getLogger("httpx").level
+    yield
+    logging.getLogger().setLevel(level)
+    logging.getLogger("httpx").setLevel(httpx)
+
+
+@pytest.mark.parametrize(("level", "said"), [("INFO", True), ("WARNING", False)])
+def test_the_bot_says_it_runs_at_its_log_level(
+    env: Path,
+    root_level: None,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    level: str,
+    said: bool,
+) -> None:
+    monkeypatch.setenv("PAPERBOT_LOG_LEVEL", level)
+    result = CliRunner().invoke(main, ["--data-dir", str(env), "console"], input="help\n")
+    assert result.exit_code == 0, result.output
+    running = [r.getMessage() for r in caplog.records if "paperbot running" in r.getMessage()]
+    if said:
+        [line] = running
+        adapters, store, polling = line.split("; ")
+        assert adapters == "paperbot running: console only" and polling == "polling no source"
+        assert store in ("store redis://127.0.0.1:6379/15", f"store sqlite:///{env}/paperbot.db")
+    else:
+        assert running == []
 
 
 def test_console_posts_what_another_process_ingested(env: Path) -> None:
