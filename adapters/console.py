@@ -51,6 +51,8 @@ def render(reply: Reply) -> str:
         style = "red" if reply.is_error else "cyan"
         parts.append(f"[{style}]{escape(reply.text)}[/{style}]")
     parts += [f"  {escape(line)}" for line in reply.lines]
+    if reply.about is not None:
+        parts.append(f"  Channel: {escape(str(reply.about))}")
     parts += [render_card(card) for card in reply.cards]
     if reply.footer:
         parts.append(f"[dim]{escape(reply.footer)}[/dim]")

@@ -158,7 +158,11 @@ def reply_text(reply: Reply) -> str:
     text = "\n".join(lines)
     if reply.is_error and text:
         text = "⚠️ " + text
-    return escape_mentions(text)
+    text = escape_mentions(text)
+    about = reply.about
+    if about is not None and about.platform == "discord" and about.channel.isdigit():
+        text += f"\nChannel: <#{about.channel}>"  # a channel link (it notifies nobody)
+    return text
 
 
 def render(reply: Reply) -> list[Message]:

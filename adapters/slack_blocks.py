@@ -45,6 +45,7 @@ Block = dict[str, Any]
 WORD_JOINER = "\u2060"
 _FORMATTING = re.compile(r"([*_~`])")
 _BROADCAST = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
+_CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,20}")
 
 
 def escape(text: str) -> str:
@@ -198,6 +199,18 @@ def _intro(reply: Reply) -> list[_Unit]:
     ]
 
 
+def _about(reply: Reply) -> list[_Unit]:
+    """A link to the channel the reply speaks of (Slack shows its name): the one mrkdwn
+    block, made of a channel id alone, so nothing of paper or user text gets in."""
+    about = reply.about
+    if about is None or about.platform != "slack" or not _CHANNEL_ID.fullmatch(about.channel):
+        return []
+    element = {"type": "mrkdwn", "text": f"Channel: <#{about.channel}>"}
+    return [
+        _Unit([{"type": "context", "elements": [element]}], None, [f"Channel: <#{about.channel}>"])
+    ]
+
+
 def _plain_joined(paragraphs: list[str]) -> dict[str, Any]:
     text = "\n".join(fit(p, SECTION_MAX) for p in paragraphs)
     return {"type": "plain_text", "text": text, "emoji": False}
@@ -236,7 +249,7 @@ def render(reply: Reply) -> list[Message]:
 
     Cards are never split; a reply of up to ten cards is one message.
     """
-    units = _intro(reply) + [_card_unit(card) for card in reply.cards]
+    units = _intro(reply) + _about(reply) + [_card_unit(card) for card in reply.cards]
     if reply.footer and reply.footer.strip():
         footer = {"type": "context", "elements": [plain(reply.footer, CONTEXT_MAX)]}
         units.append(_Unit([footer], None, [neutral(reply.footer, CONTEXT_MAX)]))

@@ -201,7 +201,10 @@ class Delivery:
             lines = tuple(f"`{s.id}` {s.query}" for s in theirs)
             try:
                 await self._pace(dm)
-                await adapter.send(dm, Reply(text=text, lines=lines, footer=hint, ephemeral=False))
+                told = Reply(
+                    text=text, lines=lines, footer=hint, ephemeral=False, about=first.destination
+                )
+                await adapter.send(dm, told)
             except Exception as error:  # a DM is a courtesy: the pause already happened
                 log.warning(
                     "could not tell %s about the pause of %s: %r", dm, first.destination, error

@@ -73,7 +73,8 @@ class Reply:
     """An answer or a post. `ephemeral` answers are shown only to the actor.
 
     `cards` beyond what one platform message holds are the adapter's to split
-    (threads, extra messages); `footer` is a closing line such as "+3 more — ...".
+    (threads, extra messages); `footer` is a closing line such as "+3 more — ...";
+    `about` a channel the reply speaks of, which adapters show as a link to it.
     """
 
     text: str
@@ -82,6 +83,7 @@ class Reply:
     is_error: bool = False
     footer: str | None = None
     lines: tuple[str, ...] = field(default=())
+    about: Destination | None = None  # a channel the reply speaks of, shown as a link to it
 
 
 def plural(count: int, noun: str) -> str:

@@ -74,3 +74,10 @@ async def test_repl_reads_lines_until_exit() -> None:
     await adapter.repl(io.StringIO("help\n\n/papers search x\nexit\nsearch never\n"))
     assert seen == ["help", "search x"]
     assert "echo search x" in out.getvalue()
+
+
+def test_a_reply_about_a_channel_names_it() -> None:
+    lab = Destination.parse("console:default:lab")
+    shown = render(Reply(text="I paused it.", about=lab))
+    assert shown.splitlines()[-1] == "  Channel: console:default:lab"
+    assert "Channel:" not in render(Reply(text="I paused it."))

@@ -162,6 +162,7 @@ async def test_permanent_error_tells_the_people_who_subscribed_by_dm(store: Stor
         f"Once that is fixed, `/papers resume {other.id}` in that channel turns it back on."
     )
     assert not any(r.cards for r in dms.values())
+    assert all(r.about == LAB for r in dms.values())  # which channel: shown as a link
 
 
 async def test_a_dm_that_fails_too_changes_nothing(store: Store) -> None:

@@ -91,9 +91,10 @@ async def test_whoever_subscribed_a_channel_the_bot_lost_hears_by_dm(
     assert opened.json == {"recipient_id": 555}
     [dm] = fake_discord.posts("channels/777/messages")
     assert dm.json["allowed_mentions"] == {"parse": []}
-    shown = str(dm.json)
-    assert "so I paused it" in shown and f"/papers resume {sub.id}" in shown
-    assert "@everyone" not in shown.replace("@\u200beveryone", "")
+    content = dm.json["content"]
+    assert "so I paused it" in content and f"/papers resume {sub.id}" in content
+    assert "x @\u200beveryone" in content and "@everyone" not in content  # pings nobody
+    assert content.endswith("\nChannel: <#999>")  # a link to the lost channel
 
 
 async def test_follows_are_delivered_by_dm(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from slack_helpers import card, check_blocks, no_pings
@@ -16,6 +17,7 @@ from adapters.slack_blocks import (
     size,
 )
 from bot.messages import Card, Reply
+from bot.models import Destination
 
 PIECES = [
     *"ab *_~`<>&|@!#:\n",
@@ -187,3 +189,20 @@ def test_errors_get_a_warning_sign_and_empty_replies_still_render() -> None:
     [message] = render(Reply(text=""))
     check_blocks(message.blocks)
     assert message.text == "paperbot"
+
+
+@pytest.mark.parametrize(
+    ("about", "shown"),
+    [
+        ("slack:T1:C0123ABC", "Channel: <#C0123ABC>"),
+        ("slack:T1:C1>|<!channel", None),  # never an id: no mrkdwn at all
+        ("discord:1:22", None),  # another platform's channel
+        (None, None),
+    ],
+)
+def test_a_reply_about_a_channel_links_to_it(about: str | None, shown: str | None) -> None:
+    where = Destination(*about.split(":", 2)) if about else None  # unchecked, on purpose
+    [message] = render(Reply(text="I paused it: <!channel>", about=where))
+    check_blocks(message.blocks)
+    mrkdwn = [e["text"] for b in message.blocks if b["type"] == "context" for e in b["elements"]]
+    assert mrkdwn == ([shown] if shown else [])

@@ -129,6 +129,8 @@ async def test_the_subscriber_hears_by_dm_why_a_private_channel_gets_nothing(
     shown = str(dm.data["blocks"])
     assert "so I paused it" in shown and "/invite @paperbot" in shown
     assert f"{sub.id}` diffusion" in shown and f"/papers resume {sub.id}" in shown
+    links = [b for b in dm.data["blocks"] if b["type"] == "context" and "<#" in str(b)]
+    assert [b["elements"][0] for b in links] == [{"type": "mrkdwn", "text": "Channel: <#CPRIVATE>"}]
 
 
 async def test_a_revoked_token_pauses_nothing_and_posts_wait(
