@@ -8,6 +8,8 @@ reaches Slack as `&lt;!channel&gt;` and shows literally. The one mrkdwn text is 
 message's `text` fallback (notifications, screen readers); there the formatting
 characters `* _ ~` and the backtick are also wrapped in word joiners (U+2060), so
 `*bold*` stays literal, and a bare `@channel`/`@here`/`@everyone` is broken likewise.
+The only other mrkdwn is a link to the channel a reply speaks of (`Reply.about`), made
+of a channel id that matched `[CGD][A-Z0-9]+` and nothing else.
 
 Limits (counted in UTF-16 code units, which is never less than Python's `len`):
 50 blocks per message, 150 characters per header, 3,000 per section, 2,000 per
