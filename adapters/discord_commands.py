@@ -217,12 +217,17 @@ def build_group(responder: Responder, ids: Ids | None = None) -> app_commands.Gr
 
     by_id("unsubscribe", "Stop a subscription of this channel (Manage Channels)", "channel")
     plain("subscriptions", "This channel's subscriptions")
-    by_id(
-        "pause",
-        "Pause a subscription of this channel, or all (Manage Channels)",
-        "channel",
-        "all · every subscription of this channel",
+
+    @group.command(description="Pause a subscription of this channel, or all (Manage Channels)")
+    @app_commands.describe(
+        id="the id of the subscription of this channel, e.g. s7k2p, or all",
+        for_="for how long: 3d, 2w, or until a date like 2026-12-16 (default: until resumed)",
     )
+    @app_commands.rename(for_="for")
+    @app_commands.autocomplete(id=id_choices("channel", "all · every subscription of this channel"))
+    async def pause(interaction: discord.Interaction, id: str, for_: str | None = None) -> None:
+        await run(interaction, f"pause {' '.join(id.split())}{opt('for', for_)}")
+
     by_id(
         "resume",
         "Resume a paused subscription, or all (Manage Channels)",

@@ -344,6 +344,7 @@ class Subscription:
     paused: bool = False
     paused_reason: str | None = None
     last_post_at: datetime | None = None
+    resume_at: datetime | None = None  # a pause for a while: when it ends by itself
 
     @property
     def tenant(self) -> Tenant:
@@ -368,6 +369,7 @@ class Subscription:
             "paused": self.paused,
             "paused_reason": self.paused_reason,
             "last_post_at": self.last_post_at.isoformat() if self.last_post_at else None,
+            "resume_at": self.resume_at.isoformat() if self.resume_at else None,
         }
 
     @classmethod
@@ -385,6 +387,7 @@ class Subscription:
             last_post_at=(
                 datetime.fromisoformat(data["last_post_at"]) if data.get("last_post_at") else None
             ),
+            resume_at=datetime.fromisoformat(data["resume_at"]) if data.get("resume_at") else None,
         )
 
 

@@ -4,7 +4,8 @@ The router follows the store's ingest sequence (cursor `router` in the store), s
 papers stored by any process (`paperbot ingest` in a shell, the pollers of
 `paperbot run`) are routed exactly once by whoever runs the next cycle. It keeps
 the percolator in step with the store's subscriptions (which another process may
-change, e.g. `paperbot subscribe`), then matches each new paper. Papers published
+change, e.g. `paperbot subscribe`), ends the pauses whose time is up (`/papers pause
+ID --for 2w`), then matches each new paper. Papers published
 longer ago than `max_age` when they are first stored (backfills) are searchable but
 not posted. Every destination gets at most one entry per paper, listing
 every subscription of that destination that matched, due at the earliest time any of
@@ -55,6 +56,7 @@ class Router:
         self.index: SubscriptionIndex | None = None
         self._subs: dict[str, Subscription] = {}
         self._version: int | None = None  # subscriptions_version at the last sync
+        self._timed: dict[str, Subscription] = {}  # paused for a while (`resume_at`)
 
     async def _index(self) -> SubscriptionIndex:
         """The percolator, built on first use with term statistics of recent papers
@@ -76,6 +78,7 @@ class Router:
             return
         index = await self._index()
         current = {s.id: s async for s in self.store.iter_subscriptions()}
+        self._timed = {i: s for i, s in current.items() if s.paused and s.resume_at}
         for sub_id, old in list(self._subs.items()):
             new = current.get(sub_id)
             if new is None or new.query != old.query:
@@ -101,8 +104,23 @@ class Router:
         if added >= FREEZE_AFTER:
             gc.freeze()
 
+    async def end_pauses(self) -> int:
+        """Resume the subscriptions paused for a while whose `resume_at` has come."""
+        now = self.clock()
+        ended = 0
+        for sub in [s for s in self._timed.values() if s.resume_at and s.resume_at <= now]:
+            if await self.store.set_paused(sub.tenant, sub.id, False) is not None:
+                log.info("%s (%s) resumed: its pause ended", sub.id, sub.destination)
+                ended += 1
+            self._timed.pop(sub.id, None)
+        return ended
+
     async def catch_up(self, max_age: timedelta = MAX_AGE, batch: int = 1000) -> RouteReport:
-        """Route every paper stored since the last call (by ingest sequence)."""
+        """Route every paper stored since the last call (by ingest sequence); pauses
+        whose time is up end first."""
+        await self.sync()
+        if await self.end_pauses():
+            await self.sync()
         total = RouteReport()
         cursor = int(await self.store.get_cursor(CURSOR) or 0)
         while papers := await self.store.papers_after(cursor, limit=batch):

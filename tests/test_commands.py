@@ -262,6 +262,25 @@ async def test_pause_and_resume_all_of_a_channel(core: Core, store: Store) -> No
     assert all(s.paused_reason == "paused by U1" for s in subs if s.paused)
 
 
+async def test_a_pause_for_a_while(core: Core, store: Store) -> None:
+    sub_id = (await say(core, "subscribe robots")).text.split("`")[1]
+    two_weeks = await say(core, f"pause {sub_id} --for 2w")
+    assert two_weeks.text == f"Paused `{sub_id}` (robots) until 2026-12-08 12:00 UTC."
+    [sub] = await store.list_subscriptions(LAB.tenant, LAB)
+    assert sub.paused and sub.resume_at == NOW + timedelta(weeks=2)
+    assert sub.paused_reason == "paused by U1 until 2026-12-08 12:00 UTC"
+    assert "paused: paused by U1 until 2026-12-08" in (await say(core, "subscriptions")).lines[0]
+    assert "--for goes with pause" in (await say(core, f"resume {sub_id} --for 2d")).text
+    resumed = await say(core, f"resume {sub_id}")
+    assert resumed.text == f"Resumed `{sub_id}` (robots)."
+    assert (await store.list_subscriptions(LAB.tenant, LAB))[0].resume_at is None
+    until_date = await say(core, "pause all --for 2026-12-24")
+    assert until_date.text == f"Paused 1 subscription until 2026-12-24 00:00 UTC: `{sub_id}`."
+    for bad in ("--for soon", "--for 2025-01-01", "--for 400d"):
+        reply = await say(core, f"pause {sub_id} {bad}")
+        assert reply.is_error and "--for takes" in reply.text, (bad, reply.text)
+
+
 async def test_subscribe_validates(core: Core) -> None:
     assert "bad query" in (await say(core, "subscribe (a b")).text
     assert "unknown schedule" in (await say(core, "subscribe x --digest hourly")).text

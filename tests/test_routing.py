@@ -5,15 +5,15 @@ from __future__ import annotations
 import gc
 import sqlite3
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from bot import routing
-from bot.models import Destination, Subscription
+from bot.models import Destination, Paper, Subscription
 from bot.routing import Router
-from bot.store import open_store
+from bot.store import Store, open_store
 from bot.store.codec import sub_json
 
 LAB = Destination("console", "default", "lab")
@@ -68,3 +68,32 @@ async def test_sync_reads_subscriptions_only_after_a_change(tmp_path: Path) -> N
         assert "hid01" in router.index and len(router.index) == 3
     finally:
         await store.close()
+
+
+async def test_a_pause_for_a_while_ends_by_itself(store: Store) -> None:
+    now = datetime(2026, 11, 24, 12, tzinfo=UTC)
+    clock = Clock(now)
+    sub = await store.add_subscription(LAB, "diffusion")
+    other = await store.add_subscription(LAB, "robots")
+    await store.set_paused(LAB.tenant, sub.id, True, "paused by ada", now + timedelta(days=3))
+    await store.set_paused(LAB.tenant, other.id, True, "paused by ada")  # until resumed
+    router = Router(store, clock)
+    await store.put_papers([Paper(id="arxiv:2411.00001", title="Diffusion", published=now)])
+    assert (await router.catch_up()).queued == 0  # paused: not posted, then or later
+    clock.now = now + timedelta(days=3)
+    await store.put_papers([Paper(id="arxiv:2411.00002", title="Diffusion", published=clock.now)])
+    assert (await router.catch_up()).queued == 1  # resumed first, then routed
+    running = {s.id: s for s in await store.list_subscriptions(LAB.tenant)}
+    assert not running[sub.id].paused and running[sub.id].resume_at is None
+    assert running[other.id].paused  # no end given: stays paused
+    assert [e.paper_id for e in await store.pending()] == ["arxiv:2411.00002"]
+
+
+class Clock:
+    """A clock the test moves."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 # Options that take a value; any other `--name` is a flag.
-VALUED = {"since", "until", "sort", "limit", "days", "digest", "tz"}
+VALUED = {"since", "until", "sort", "limit", "days", "digest", "tz", "for"}
 FLAGS = {"instant", "share"}
 _TOKEN = re.compile(r'"[^"]*"?|[^\s"]+(?:"[^"]*"?[^\s"]*)*')
 _RELATIVE = re.compile(r"^(\d{1,4})([hdw])$")
@@ -45,6 +45,20 @@ class Args:
         if raw is None:
             return None
         return parse_when(raw, now, f"--{name}")
+
+    def future_option(self, name: str, now: datetime) -> datetime | None:
+        """`2w`, `3d`, `12h` from now, or a date (UTC midnight); within a year from now."""
+        raw = self.options.get(name)
+        if raw is None:
+            return None
+        m = _RELATIVE.match(raw.lower())
+        if m:
+            when = now + (now - parse_when(raw, now, f"--{name}"))
+        else:
+            when = parse_when(raw, now, f"--{name}")
+        if not now < when <= now + timedelta(days=366):
+            raise ArgError(f"--{name} takes a time within the next year, not {raw!r}")
+        return when
 
 
 def parse_when(raw: str, now: datetime, what: str = "time") -> datetime:

@@ -14,8 +14,8 @@ TOPICS: dict[str, str] = {
     "same QUERY again with --instant, --digest or --tz changes how it posts",
     "unsubscribe": "unsubscribe ID — stop a subscription of this channel",
     "subscriptions": "subscriptions (or list) — this channel's subscriptions, with mode and state",
-    "pause": "pause ID|all — stop posting a subscription (or all of this channel's) for now "
-    "(resume restarts it)",
+    "pause": "pause ID|all [--for 2w|--for 2026-12-24] — stop posting a subscription (or "
+    "all of this channel's) until resumed, or for a while: the pause ends by itself",
     "resume": "resume ID|all — restart a paused subscription (or all of this channel's)",
     "follow": "follow QUERY [--instant | --digest ...] [--tz Area/City] — get papers "
     "matching QUERY by direct message (daily digest by default, in your time zone when "

@@ -54,35 +54,37 @@ async def unfollow(core: Core, command: Command, args: Args) -> Reply:
 
 
 async def _pause(core: Core, command: Command, args: Args, paused: bool) -> Reply:
+    """Pause or resume one subscription of this channel, or `all`; a pause may be for a
+    while (`--for 2w`, `--for 2026-12-16`), after which it ends by itself."""
+    if not paused and "for" in args.options:
+        return error("--for goes with pause: /papers pause ID --for 2w")
+    until = args.future_option("for", core.clock())
     if args.rest.strip().lower() == "all":
-        return await _pause_all(core, command, paused)
-    sub = await _channel_change(core, command, args)
-    if isinstance(sub, Reply):
-        return sub
-    if sub.paused == paused:
-        return error(f"`{sub.id}` is already {'paused' if paused else 'running'}.")
-    reason = f"paused by {command.actor.name or command.actor.user}" if paused else None
-    await core.store.set_paused(command.tenant, sub.id, paused, reason)
-    verb = "Paused" if paused else "Resumed"
-    return Reply(text=f"{verb} `{sub.id}` ({sub.query}).", ephemeral=False)
-
-
-async def _pause_all(core: Core, command: Command, paused: bool) -> Reply:
-    """Pause (or resume) every subscription of this channel that is not already."""
-    if not command.actor.is_admin:
-        return error(NO_PERMISSION)
-    subs = await core.store.list_subscriptions(command.tenant, command.destination)
-    todo = [s for s in subs if s.paused != paused]
-    if not subs:
-        return error("This channel has no subscriptions.")
-    if not todo:
-        return error(f"No subscription of this channel is {'running' if paused else 'paused'}.")
-    reason = f"paused by {command.actor.name or command.actor.user}" if paused else None
+        if not command.actor.is_admin:
+            return error(NO_PERMISSION)
+        subs = await core.store.list_subscriptions(command.tenant, command.destination)
+        if not subs:
+            return error("This channel has no subscriptions.")
+        todo = [s for s in subs if s.paused != paused]
+        if not todo:
+            state = "running" if paused else "paused"
+            return error(f"No subscription of this channel is {state}.")
+    else:
+        sub = await _channel_change(core, command, args)
+        if isinstance(sub, Reply):
+            return sub
+        if sub.paused == paused:
+            return error(f"`{sub.id}` is already {'paused' if paused else 'running'}.")
+        todo = [sub]
+    when = f" until {until:%Y-%m-%d %H:%M} UTC" if until else ""
+    reason = f"paused by {command.actor.name or command.actor.user}{when}" if paused else None
     for sub in todo:
-        await core.store.set_paused(command.tenant, sub.id, paused, reason)
+        await core.store.set_paused(command.tenant, sub.id, paused, reason, until)
     verb = "Paused" if paused else "Resumed"
+    if len(todo) == 1 and args.rest.strip().lower() != "all":
+        return Reply(text=f"{verb} `{todo[0].id}` ({todo[0].query}){when}.", ephemeral=False)
     ids = ", ".join(f"`{s.id}`" for s in todo)
-    return Reply(text=f"{verb} {plural(len(todo), 'subscription')}: {ids}.", ephemeral=False)
+    return Reply(text=f"{verb} {plural(len(todo), 'subscription')}{when}: {ids}.", ephemeral=False)
 
 
 async def pause(core: Core, command: Command, args: Args) -> Reply:

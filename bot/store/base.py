@@ -125,12 +125,15 @@ class Store(Protocol):
         """
 
     async def set_paused(
-        self, tenant: Tenant, sub_id: str, paused: bool, reason: str | None = None
+        self,
+        tenant: Tenant,
+        sub_id: str,
+        paused: bool,
+        reason: str | None = None,
+        resume_at: datetime | None = None,
     ) -> Subscription | None:
-        """Pause (with a reason people can read) or resume; the updated record or None.
-
-        Resuming clears the reason.
-        """
+        """Pause (with a reason people can read, and for a while if `resume_at` is
+        given) or resume; the updated record or None. Resuming clears both."""
 
     async def set_schedule(
         self, tenant: Tenant, sub_id: str, schedule: Schedule

@@ -60,8 +60,9 @@ redis.call('ZREM', KEYS[2], ARGV[1])
 return 1
 """
 
-# KEYS: sub. ARGV: pause ('1'|'0'), has reason ('1'|'0'), reason, 'any'|'only-running'.
-# Returns the updated record, or nil (unknown, or already paused for only-running).
+# KEYS: sub. ARGV: pause ('1'|'0'), has reason ('1'|'0'), reason, 'any'|'only-running',
+# resume_at (ISO time, or '' for none). Returns the updated record, or nil (unknown, or
+# already paused for only-running).
 SET_PAUSED = """
 local raw = redis.call('GET', KEYS[1])
 if not raw then return false end
@@ -70,7 +71,9 @@ if ARGV[4] == 'only-running' and sub['paused'] then return false end
 local pause = ARGV[1] == '1'
 sub['paused'] = pause
 sub['paused_reason'] = cjson.null
+sub['resume_at'] = cjson.null
 if pause and ARGV[2] == '1' then sub['paused_reason'] = ARGV[3] end
+if pause and ARGV[5] ~= '' then sub['resume_at'] = ARGV[5] end
 local out = cjson.encode(sub)
 redis.call('SET', KEYS[1], out)
 return out

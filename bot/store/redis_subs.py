@@ -147,19 +147,31 @@ class RedisSubscriptions(RedisBase):
         return 0 if raw is None else int(raw)
 
     async def _set_paused(
-        self, key: str, paused: bool, reason: str | None, mode: str
+        self,
+        key: str,
+        paused: bool,
+        reason: str | None,
+        mode: str,
+        resume_at: datetime | None = None,
     ) -> bytes | None:
-        args = ["1" if paused else "0", "0" if reason is None else "1", reason or "", mode]
+        until = from_ts(ts(resume_at)).isoformat() if resume_at else ""
+        args = ["1" if paused else "0", "0" if reason is None else "1", reason or "", mode, until]
         raw: bytes | None = await self.lua.set_paused(keys=[key], args=args)
         return raw
 
     async def set_paused(
-        self, tenant: Tenant, sub_id: str, paused: bool, reason: str | None = None
+        self,
+        tenant: Tenant,
+        sub_id: str,
+        paused: bool,
+        reason: str | None = None,
+        resume_at: datetime | None = None,
     ) -> Subscription | None:
-        """Pause (with a reason people can read) or resume; the updated record or None."""
+        """Pause (with a reason, until `resume_at`) or resume; the updated record or None."""
+        until = from_ts(ts(resume_at)) if resume_at else None  # a naive datetime is refused
         async with self.guard():
             raw = await self._set_paused(
-                f"{tenant_prefix(tenant)}sub:{sub_id}", paused, reason, "any"
+                f"{tenant_prefix(tenant)}sub:{sub_id}", paused, reason, "any", until
             )
             if raw is not None:
                 await self.client.incr(VERSION)

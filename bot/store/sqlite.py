@@ -140,10 +140,17 @@ class SQLiteStore:
         return await self._run(ops.subscriptions_version)
 
     async def set_paused(
-        self, tenant: Tenant, sub_id: str, paused: bool, reason: str | None = None
+        self,
+        tenant: Tenant,
+        sub_id: str,
+        paused: bool,
+        reason: str | None = None,
+        resume_at: datetime | None = None,
     ) -> Subscription | None:
-        """Pause (with a reason) or resume one subscription of `tenant`; it, or None."""
-        return await self._run(ops.set_paused, str(tenant), sub_id, paused, reason)
+        """Pause (with a reason, until `resume_at`) or resume one subscription of `tenant`."""
+        if resume_at is not None:
+            ts(resume_at)  # a naive datetime is refused
+        return await self._run(ops.set_paused, str(tenant), sub_id, paused, reason, resume_at)
 
     async def set_schedule(
         self, tenant: Tenant, sub_id: str, schedule: Schedule

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from bot.models import Destination, Paper, PutResult, Schedule, Subscription, utcnow
 from bot.store.base import DuplicateSubscription, StoreError, new_short_id
-from bot.store.codec import paper_from_json, paper_json, sub_from_json, sub_json, ts
+from bot.store.codec import from_ts, paper_from_json, paper_json, sub_from_json, sub_json, ts
 
 _CHUNK = 500  # ids per `IN (...)`: well below SQLite's variable limit
 _ID_ATTEMPTS = 100
@@ -224,14 +224,24 @@ def _save(conn: sqlite3.Connection, sub: Subscription) -> None:
 
 
 def set_paused(
-    conn: sqlite3.Connection, tenant: str, sub_id: str, paused: bool, reason: str | None
+    conn: sqlite3.Connection,
+    tenant: str,
+    sub_id: str,
+    paused: bool,
+    reason: str | None,
+    resume_at: datetime | None = None,
 ) -> Subscription | None:
-    """Pause (with a reason) or resume one subscription of a tenant."""
+    """Pause (with a reason, until `resume_at`) or resume one subscription of a tenant."""
     with transaction(conn):
         sub = get_subscription(conn, tenant, sub_id)
         if sub is None:
             return None
-        sub = replace(sub, paused=paused, paused_reason=reason if paused else None)
+        sub = replace(
+            sub,
+            paused=paused,
+            paused_reason=reason if paused else None,
+            resume_at=from_ts(ts(resume_at)) if paused and resume_at else None,
+        )
         _save(conn, sub)
         _changed(conn)
     return sub

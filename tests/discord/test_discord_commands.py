@@ -82,6 +82,7 @@ async def ready(make_bot: MakeBot, **kw: Any) -> DiscordAdapter:
         ("unsubscribe", {"id": "s7k2p"}, "unsubscribe s7k2p"),
         ("subscriptions", {}, "subscriptions"),
         ("pause", {"id": "s7k2p"}, "pause s7k2p"),
+        ("pause", {"id": "all", "for": "2w"}, "pause all --for 2w"),
         ("resume", {"id": "s7k2p"}, "resume s7k2p"),
         ("unfollow", {"id": "q4x1m"}, "unfollow q4x1m"),
         ("following", {}, "following"),

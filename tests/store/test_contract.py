@@ -204,6 +204,21 @@ async def test_set_schedule_changes_only_the_schedule(store: Store) -> None:
     assert await store.set_schedule(A.tenant, "nope0", weekly) is None
 
 
+async def test_a_pause_for_a_while_keeps_its_end(store: Store) -> None:
+    sub = await store.add_subscription(A, "diffusion")
+    back = datetime(2026, 12, 16, 9, 0, tzinfo=timezone(timedelta(hours=1)))
+    paused = await store.set_paused(A.tenant, sub.id, True, "paused by ada", back)
+    assert paused is not None and paused.resume_at == back
+    assert paused.resume_at.utcoffset() == timedelta(0)  # kept in UTC
+    assert await store.get_subscription(A.tenant, sub.id) == paused
+    resumed = await store.set_paused(A.tenant, sub.id, False)
+    assert resumed is not None and resumed.resume_at is None and resumed.paused_reason is None
+    for_good = await store.set_paused(A.tenant, sub.id, True, "by hand")
+    assert for_good is not None and for_good.resume_at is None
+    with pytest.raises(ValueError):
+        await store.set_paused(A.tenant, sub.id, True, "x", datetime(2026, 12, 16))
+
+
 async def test_follow_is_a_subscription_of_a_user(store: Store) -> None:
     follow = await store.add_subscription(FOLLOW, 'author:"Chelsea Finn"', created_by="")
     got = await store.get_subscription(FOLLOW.tenant, follow.id)
