@@ -100,6 +100,17 @@ async def store_batch(
     return report
 
 
+def polled_every(settings: Settings) -> dict[str, float]:
+    """Seconds between polls of each source `paperbot run` polls with these settings."""
+    cfg = settings.sources
+    every: dict[str, float] = {}
+    if cfg.huggingface.enabled:
+        every["huggingface"] = cfg.huggingface.poll_interval
+    if cfg.arxiv.enabled and cfg.arxiv.categories:
+        every["arxiv"] = cfg.arxiv.poll_interval
+    return every
+
+
 class Sources:
     """The enabled paper sources of a Settings, sharing one HTTP client.
 
@@ -126,14 +137,10 @@ class Sources:
         self.huggingface = HuggingFaceSource(fetcher, cfg.huggingface.base_url)
         self.arxiv = ArxivSource(polite, cfg.arxiv.categories, cfg.arxiv.rss_url, cfg.arxiv.api_url)
         self.fetchers = {self.huggingface.name: fetcher, self.arxiv.name: polite}
-        self.enabled: list[Source] = []
-        self.intervals: dict[str, float] = {}
-        if cfg.huggingface.enabled:
-            self.enabled.append(self.huggingface)
-            self.intervals[self.huggingface.name] = cfg.huggingface.poll_interval
-        if cfg.arxiv.enabled and cfg.arxiv.categories:
-            self.enabled.append(self.arxiv)
-            self.intervals[self.arxiv.name] = cfg.arxiv.poll_interval
+        self.intervals = polled_every(settings)
+        self.enabled: list[Source] = [
+            source for source in (self.huggingface, self.arxiv) if source.name in self.intervals
+        ]
         self._next: dict[str, float] = {}
 
     def next_poll_in(self) -> float:

@@ -9,26 +9,15 @@ import click
 
 from bot.cli.context import cli_context, run_async
 from bot.commands.status import ago, status_lines
-from bot.config import Settings
 from bot.messages import plural
 from bot.models import utcnow
+from bot.pipeline import polled_every
 from bot.poll_status import NAMES, last_polls
 
 #: A source counts as late after this many of its poll intervals without a poll.
 LATE_AFTER = 3
 #: A post counts as stuck after this many failed attempts (about half an hour of backoff).
 STUCK_AFTER = 6
-
-
-def polled_every(settings: Settings) -> dict[str, float]:
-    """Seconds between polls of each source `paperbot run` polls with these settings."""
-    cfg = settings.sources
-    every: dict[str, float] = {}
-    if cfg.huggingface.enabled:
-        every["huggingface"] = cfg.huggingface.poll_interval
-    if cfg.arxiv.enabled and cfg.arxiv.categories:
-        every["arxiv"] = cfg.arxiv.poll_interval
-    return every
 
 
 @click.command()
