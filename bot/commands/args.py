@@ -51,22 +51,27 @@ class Args:
         raw = self.options.get(name)
         if raw is None:
             return None
-        m = _RELATIVE.match(raw.lower())
-        if m:
-            when = now + (now - parse_when(raw, now, f"--{name}"))
-        else:
-            when = parse_when(raw, now, f"--{name}")
+        span = _span(raw)
+        when = now + span if span is not None else parse_when(raw, now, f"--{name}")
         if not now < when <= now + timedelta(days=366):
             raise ArgError(f"--{name} takes a time within the next year, not {raw!r}")
         return when
 
 
+def _span(raw: str) -> timedelta | None:
+    """`7d`, `12h`, `2w` as a timedelta; None for anything else."""
+    m = _RELATIVE.match(raw.lower())
+    if m is None:
+        return None
+    unit = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
+    return int(m[1]) * unit[m[2]]
+
+
 def parse_when(raw: str, now: datetime, what: str = "time") -> datetime:
     """A relative span (`7d`, `12h`, `2w`) before `now`, or an ISO date."""
-    m = _RELATIVE.match(raw.lower())
-    if m:
-        unit = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
-        return now - int(m[1]) * unit[m[2]]
+    span = _span(raw)
+    if span is not None:
+        return now - span
     try:
         parsed = datetime.fromisoformat(raw)
     except ValueError:

@@ -59,7 +59,8 @@ async def _pause(core: Core, command: Command, args: Args, paused: bool) -> Repl
     if not paused and "for" in args.options:
         return error("--for goes with pause: /papers pause ID --for 2w")
     until = args.future_option("for", core.clock())
-    if args.rest.strip().lower() == "all":
+    everything = args.rest.strip().lower() == "all"
+    if everything:
         if not command.actor.is_admin:
             return error(NO_PERMISSION)
         subs = await core.store.list_subscriptions(command.tenant, command.destination)
@@ -81,7 +82,7 @@ async def _pause(core: Core, command: Command, args: Args, paused: bool) -> Repl
     for sub in todo:
         await core.store.set_paused(command.tenant, sub.id, paused, reason, until)
     verb = "Paused" if paused else "Resumed"
-    if len(todo) == 1 and args.rest.strip().lower() != "all":
+    if not everything:
         return Reply(text=f"{verb} `{todo[0].id}` ({todo[0].query}){when}.", ephemeral=False)
     ids = ", ".join(f"`{s.id}`" for s in todo)
     return Reply(text=f"{verb} {plural(len(todo), 'subscription')}{when}: {ids}.", ephemeral=False)
