@@ -47,5 +47,9 @@ async def prune_daily(store: Store, now: datetime) -> int | None:
         return None
     await store.set_value(LAST_PRUNED, now.isoformat())
     dropped = await prune_ledger(store, now)
-    log.info("pruned %d delivery ledger claims of papers older than %s", dropped, KEEP)
+    # quiet when there was nothing to prune: the console shows INFO lines in the chat
+    level = logging.INFO if dropped else logging.DEBUG
+    log.log(
+        level, "pruned %d delivery ledger claims of papers older than %d days", dropped, KEEP.days
+    )
     return dropped

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from bot.ledger import KEEP, prune_daily, prune_ledger
 from bot.models import Destination, Paper
@@ -44,6 +47,20 @@ async def test_old_claims_go_and_nothing_is_posted_twice(store: Store) -> None:
     await store.set_cursor(CURSOR, "0")
     assert (await Router(store, clock=lambda: later).catch_up()).queued == 0
     assert len(await store.pending()) == 6
+
+
+async def test_pruning_logs_only_what_it_dropped(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.ledger")
+    assert await prune_daily(store, NOW) == 0
+    assert caplog.records == []  # nothing pruned: nothing said
+    await store.put_papers([Paper(id="arxiv:2410.00001", title="x", published=NOW - KEEP)])
+    await store.claim(LAB, ["arxiv:2410.00001"])
+    assert await prune_daily(store, NOW + timedelta(days=2)) == 1
+    assert [r.getMessage() for r in caplog.records] == [
+        "pruned 1 delivery ledger claims of papers older than 30 days"
+    ]
 
 
 async def test_pruned_once_a_day_by_whichever_process(store: Store) -> None:
