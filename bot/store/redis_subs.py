@@ -154,7 +154,7 @@ class RedisSubscriptions(RedisBase):
         mode: str,
         resume_at: datetime | None = None,
     ) -> bytes | None:
-        until = from_ts(ts(resume_at)).isoformat() if resume_at else ""
+        until = from_ts(ts(resume_at)).isoformat() if resume_at else ""  # naive: refused
         args = ["1" if paused else "0", "0" if reason is None else "1", reason or "", mode, until]
         raw: bytes | None = await self.lua.set_paused(keys=[key], args=args)
         return raw
@@ -168,10 +168,9 @@ class RedisSubscriptions(RedisBase):
         resume_at: datetime | None = None,
     ) -> Subscription | None:
         """Pause (with a reason, until `resume_at`) or resume; the updated record or None."""
-        until = from_ts(ts(resume_at)) if resume_at else None  # a naive datetime is refused
         async with self.guard():
             raw = await self._set_paused(
-                f"{tenant_prefix(tenant)}sub:{sub_id}", paused, reason, "any", until
+                f"{tenant_prefix(tenant)}sub:{sub_id}", paused, reason, "any", resume_at
             )
             if raw is not None:
                 await self.client.incr(VERSION)

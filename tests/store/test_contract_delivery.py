@@ -262,3 +262,5 @@ async def test_naive_times_are_refused(store: Store) -> None:
         await store.lease(naive, 60)
     with pytest.raises(ValueError):
         await store.reschedule(A, naive)
+    with pytest.raises(ValueError):
+        await store.set_paused(Tenant("slack", "T1"), "s1", True, "away", resume_at=naive)
