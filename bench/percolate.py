@@ -285,6 +285,11 @@ def main() -> None:
     ap.add_argument("--broad", action="store_true", help="broader subscriptions (see above)")
     ap.add_argument("--profile", action="store_true", help="cProfile the matching loop")
     ap.add_argument(
+        "--engine",
+        choices=("native", "python"),
+        help="matcher to run (default: native when bot/_percolate.c was built)",
+    )
+    ap.add_argument(
         "--no-gc-freeze",
         action="store_true",
         help="leave the index in the collector's generations (the router freezes it)",
@@ -303,14 +308,15 @@ def main() -> None:
     stats = TermStats.from_papers(history)  # as at start-up: recent papers from the store
     before = rss_mb()
     start = time.perf_counter()
-    index = SubscriptionIndex(stats)
+    native = None if args.engine is None else args.engine == "native"
+    index = SubscriptionIndex(stats, native=native)
     for sub_id, text in subs:
         index.add_query(sub_id, text)
     build_s = time.perf_counter() - start
     index_mb = rss_mb() - before
     print(
         f"index: {len(index)} subscriptions, {index.query_count} distinct queries, "
-        f"{index.always_count} always checked"
+        f"{index.always_count} always checked, {index.engine} matcher"
     )
 
     # As in the router, hits are consumed paper by paper; only the sample's are kept.
@@ -349,7 +355,8 @@ def main() -> None:
         f"subscriptions={args.subscriptions} papers={args.papers} "
         f"papers_per_s={rate:.0f} naive_papers_per_s={naive_rate:.1f} "
         f"speedup={rate / naive_rate:.0f} matches_per_paper={matches / len(papers):.1f} "
-        f"index_mb={index_mb:.0f} build_s={build_s:.1f} agree={str(agree).lower()}"
+        f"index_mb={index_mb:.0f} build_s={build_s:.1f} agree={str(agree).lower()} "
+        f"engine={index.engine}"
     )
 
 

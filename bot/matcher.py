@@ -26,6 +26,7 @@ from operator import attrgetter
 from typing import Any
 
 from bot.matcher_anchors import Planner, TermStats, atom_key, doc_prefixes
+from bot.matcher_native import AVAILABLE, NativeMatcher
 from bot.models import Hit, Paper, Subscription
 from bot.query import Leaf, Query, QueryError, Term, parse
 from bot.query_eval import Doc, explainer, leaf_predicate, split_keys
@@ -74,9 +75,15 @@ class _Entry:
 class SubscriptionIndex:
     """Subscriptions indexed for matching new papers; add and remove at any time."""
 
-    def __init__(self, stats: TermStats | None = None) -> None:
-        """An empty index; `stats` (document frequencies) pick rare anchors."""
+    def __init__(self, stats: TermStats | None = None, native: bool | None = None) -> None:
+        """An empty index; `stats` (document frequencies) pick rare anchors.
+
+        `native`: match in the native kernel (bot/_percolate.c); None means when it
+        was built. The Python matcher gives the same hits, slower.
+        """
         self._planner = Planner(stats)
+        use_native = AVAILABLE if native is None else native
+        self._native = NativeMatcher(self._planner.key_cost) if use_native else None
         self._entries: dict[str, _Entry] = {}  # canonical query -> entry
         self._sub_query: dict[str, str] = {}  # subscription id -> canonical query
         self._atoms: dict[Leaf, _Atom] = {}
@@ -115,6 +122,11 @@ class SubscriptionIndex:
         return sub_id in self._sub_query
 
     @property
+    def engine(self) -> str:
+        """Which matcher runs: "native" (bot/_percolate.c) or "python"."""
+        return "python" if self._native is None else "native"
+
+    @property
     def query_count(self) -> int:
         """How many distinct queries are indexed."""
         return len(self._entries)
@@ -149,6 +161,8 @@ class SubscriptionIndex:
         if entry is None:
             entry = self._entries[canonical] = self._new_entry(query)
         entry.subs = (*entry.subs, sub_id)
+        if self._native is not None:
+            self._native.set_subs(entry.qid, entry.subs)
         self._sub_query[sub_id] = canonical
         self.invalid.pop(sub_id, None)
 
@@ -163,6 +177,8 @@ class SubscriptionIndex:
         if not entry.subs:
             del self._entries[canonical]
             self._drop_entry(entry)
+        elif self._native is not None:
+            self._native.set_subs(entry.qid, entry.subs)
         return True
 
     # -- registration --------------------------------------------------------------
@@ -191,6 +207,10 @@ class SubscriptionIndex:
             self._always.add(entry)
         for c in conjunctions:
             self._register(c).append(entry)
+        if self._native is not None:
+            explain = entry.explain if isinstance(entry.explain, tuple) else None
+            anchors = plan.conjunctions if plan else ()
+            self._native.add(entry.qid, entry.subs, query, anchors, explain)
         return entry
 
     def _register(self, conjunction: tuple[AtomId, ...]) -> list[_Entry]:
@@ -251,6 +271,8 @@ class SubscriptionIndex:
 
     def _drop_entry(self, entry: _Entry) -> None:
         self._always.discard(entry)
+        if self._native is not None:
+            self._native.remove(entry.qid)
         for c in entry.conjunctions:
             entries = self._register(c)
             entries.remove(entry)
@@ -382,7 +404,9 @@ class SubscriptionIndex:
 
     def match(self, paper: Paper) -> list[Hit]:
         """Every indexed subscription that matches `paper`, with the terms that matched."""
-        return self.match_doc(Doc(paper))
+        if self._native is None:
+            return self.match_doc(Doc(paper))
+        return self._native.match(paper)
 
 
 _QID = attrgetter("qid")

@@ -162,10 +162,19 @@ def _chunk(chunk: bytes | str) -> tuple[str, ...]:
     return value
 
 
-def _chunks(text: str) -> Sequence[bytes | str]:
+def prepare(text: str) -> str:
+    """`text` with LaTeX commands reduced, then normalized: what gets tokenized.
+
+    ASCII results take the fast path (here, and in the percolator's native kernel,
+    bot/_percolate.c, which tokenizes them the same way).
+    """
     if "\\" in text:
         text = _latex_commands(text)
-    text = normalize(text)
+    return normalize(text)
+
+
+def _chunks(text: str) -> Sequence[bytes | str]:
+    text = prepare(text)
     if text.isascii():
         return text.encode().translate(_SPACES, _DELETE).split()
     text = _LATEX_NOISE.sub("", text).replace("'", "")
