@@ -918,33 +918,53 @@ static int32_t *int32s(PyObject *obj, Py_ssize_t *n) {
     return out;
 }
 
-/* Check a program's syms and fields before it is ever run. */
-static int check_program(Kernel *k, const int32_t *c, Py_ssize_t n) {
-    for (Py_ssize_t pc = 0; pc < n;) {
-        int32_t op = c[pc];
-        if (op == OP_TERM || op == OP_PREFIX || op == OP_PHRASE) {
-            if (pc + 3 > n || c[pc + 1] < 0 || c[pc + 1] >= NF)
-                goto bad;
-            Py_ssize_t m = op == OP_PHRASE ? c[pc + 2] : 1;
-            Py_ssize_t first = op == OP_PHRASE ? pc + 3 : pc + 2;
-            if (m < 1 || first + m > n)
-                goto bad;
-            for (Py_ssize_t i = first; i < first + m; i++)
-                if (c[i] < 0 || ensure_syms(k, c[i]) < 0)
-                    goto bad;
-            pc = first + m;
-        } else if (op == OP_AND || op == OP_OR) {
-            if (pc + 3 > n || c[pc + 1] < 1 || c[pc + 2] < 3 || pc + c[pc + 2] > n)
-                goto bad;
-            pc += 3;
-        } else if (op == OP_NOT) {
-            pc += 1;
-        } else {
-            goto bad;
-        }
+/* Check one node of a program (and its children); *pc moves past it. */
+static int check_node(Kernel *k, const int32_t *c, Py_ssize_t n, Py_ssize_t *pc, int depth) {
+    Py_ssize_t at = *pc;
+    if (at >= n || depth > 64)
+        return -1;
+    int32_t op = c[at];
+    if (op == OP_TERM || op == OP_PREFIX || op == OP_PHRASE) {
+        if (at + 3 > n || c[at + 1] < 0 || c[at + 1] >= NF)
+            return -1;
+        Py_ssize_t m = op == OP_PHRASE ? c[at + 2] : 1;
+        Py_ssize_t first = op == OP_PHRASE ? at + 3 : at + 2;
+        if (m < 1 || first + m > n)
+            return -1;
+        for (Py_ssize_t i = first; i < first + m; i++)
+            if (c[i] < 0 || ensure_syms(k, c[i]) < 0)
+                return -1;
+        *pc = first + m;
+        return 0;
     }
-    return 0;
-bad:
+    if (op == OP_AND || op == OP_OR) {
+        if (at + 3 > n || c[at + 1] < 1)
+            return -1;
+        *pc = at + 3;
+        for (int32_t i = 0; i < c[at + 1]; i++)
+            if (check_node(k, c, n, pc, depth + 1) < 0)
+                return -1;
+        return *pc - at == c[at + 2] ? 0 : -1; /* where a false AND skips to */
+    }
+    if (op == OP_NOT) {
+        *pc = at + 1;
+        return check_node(k, c, n, pc, depth + 1);
+    }
+    return -1;
+}
+
+/* A query program is one node; an explanation program is `leaves` leaves. */
+static int check_program(Kernel *k, const int32_t *c, Py_ssize_t n, Py_ssize_t leaves) {
+    Py_ssize_t pc = 0, count = 0;
+    while (pc < n && count < (leaves < 0 ? 1 : leaves)) {
+        if (leaves >= 0 && c[pc] != OP_TERM && c[pc] != OP_PREFIX && c[pc] != OP_PHRASE)
+            break;
+        if (check_node(k, c, n, &pc, 0) < 0)
+            break;
+        count++;
+    }
+    if (pc == n && count == (leaves < 0 ? 1 : leaves))
+        return 0;
     if (!PyErr_Occurred())
         PyErr_SetString(PyExc_ValueError, "malformed program");
     return -1;
@@ -998,8 +1018,16 @@ static PyObject *Kernel_add(Kernel *k, PyObject *args) {
         goto fail;
     if (explain_obj != Py_None && (xcode = int32s(explain_obj, &nexplain)) == NULL)
         goto fail;
-    if (check_program(k, code, ncode) < 0 || (xcode && check_program(k, xcode, nexplain) < 0))
+    if (check_program(k, code, ncode, -1) < 0 ||
+        (xcode && check_program(k, xcode, nexplain, PyTuple_GET_SIZE(terms)) < 0))
         goto fail;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(terms); i++) {
+        PyObject *t = PyTuple_GET_ITEM(terms, i);
+        if (!PyUnicode_Check(t) && !(xcode && t == Py_None)) {
+            PyErr_SetString(PyExc_TypeError, "terms are str (None: a prefix leaf's terms)");
+            goto fail;
+        }
+    }
     if (nkeys % 2 != 0) {
         PyErr_SetString(PyExc_ValueError, "anchors come in (key, second key or -1) pairs");
         goto fail;

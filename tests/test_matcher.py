@@ -1,6 +1,12 @@
-"""The percolator: anchors, add/remove, hits with terms, and agreement with the spec."""
+"""The percolator: anchors, add/remove, hits with terms, and agreement with the spec.
+
+Every behaviour is checked on both matchers: the native kernel (bot/_percolate.c)
+and the pure-Python one it falls back to.
+"""
 
 from __future__ import annotations
+
+import os
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -8,6 +14,7 @@ from hypothesis import strategies as st
 from reference_eval import reference_match, reference_terms
 
 from bot.matcher import SubscriptionIndex, TermStats
+from bot.matcher_native import AVAILABLE
 from bot.models import SOURCES, Destination, Hit, Paper, Subscription
 from bot.query import Phrase, Prefix, QueryError, Term, parse
 from bot.query_eval import Doc, evaluate, matched_terms
@@ -23,6 +30,20 @@ PAPER = Paper(
     categories=("cs.LG", "cs.RO"),
     sources=("arxiv",),
 )
+
+
+#: The matchers every test runs on: `native` is the C kernel (skipped where it could not
+#: be built, but never in CI: see test_native_kernel_is_built_in_ci).
+NOT_BUILT = pytest.mark.skipif(not AVAILABLE, reason="bot._percolate not built")
+ENGINES = [pytest.param(False, id="python"), pytest.param(True, id="native", marks=NOT_BUILT)]
+engines = pytest.mark.parametrize("native", ENGINES)
+
+
+def test_native_kernel_is_built_in_ci() -> None:
+    if not AVAILABLE and os.environ.get("CI"):
+        pytest.fail("the native percolator kernel (bot._percolate) was not built")
+    assert SubscriptionIndex().engine == ("native" if AVAILABLE else "python")
+    assert SubscriptionIndex(native=False).engine == "python"
 
 
 def sub(sub_id: str, query: str, paused: bool = False) -> Subscription:
@@ -60,15 +81,84 @@ def ids(hits: list[Hit]) -> list[str]:
         ("(tabular OR robot) -(survey cat:cs.CV)", True),
     ],
 )
-def test_golden_matches(query: str, expected: bool) -> None:
-    index = SubscriptionIndex()
+@engines
+def test_golden_matches(query: str, expected: bool, native: bool) -> None:
+    index = SubscriptionIndex(native=native)
     index.add(sub("s1", query))
     assert (ids(index.match(PAPER)) == ["s1"]) is expected
     assert reference_match(parse(query), PAPER) is expected
 
 
-def test_hits_carry_matched_terms() -> None:
-    index = SubscriptionIndex()
+TRICKY = Paper(
+    id="arxiv:2401.00002",
+    title="GPT-3.5 Agents' \\textbf{Robot}.Policy -- $\\alpha$-Divergence?!Done",
+    abstract=(
+        "Self-supervised, model-based RL...x--y z- -w. Transformers' attention; "
+        "v2.0 beats 3.5x baselines!Next line ends here? Résumé of naïve Bayes, "
+        "Q-learning's off-policy fix."
+    ),
+    authors=("Anna Lee-Smith", "José Núñez"),
+    categories=("cs.LG",),
+    sources=("file",),
+)
+TRICKY_QUERIES = [
+    '"robot policy"',
+    '"gpt 3 5"',
+    "gpt35",
+    '"3 5"',
+    "alpha",
+    '"alpha divergence"',
+    "alphadivergence",
+    '"divergence done"',
+    "selfsupervised",
+    '"self supervised model"',
+    '"supervised model based"',
+    '"rl x"',
+    '"x y"',
+    '"y z"',
+    '"z w"',
+    '"transformer attention"',
+    '"v2 0"',
+    '"3 5x"',
+    '"baseline next"',
+    '"here resume"',
+    '"naive baye"',
+    "naive bayes",
+    "qlearning",
+    '"q learning off"',
+    '"learning offpolicy"',
+    "offpolic*",
+    "off-policy",
+    'author:"lee smith"',
+    "author:leesmith",
+    'author:"smith jose"',
+    'author:"jose nunez"',
+    "au:nun*",
+    "agent",
+    '"agents robot"',
+    "title:agent* -abstract:agent*",
+]
+
+
+@engines
+def test_tokenizer_edge_cases(native: bool) -> None:
+    """Dots between letters, runs of hyphens, apostrophes, LaTeX, accents and sentence
+    ends: the kernel's ASCII tokenizer must read text exactly as bot/text.py does."""
+    index = SubscriptionIndex(native=native)
+    for i, text in enumerate(TRICKY_QUERIES):
+        index.add(sub(f"t{i}", text))
+    got = {h.subscription_id: h.terms for h in index.match(TRICKY)}
+    expected = {f"t{i}" for i, q in enumerate(TRICKY_QUERIES) if reference_match(parse(q), TRICKY)}
+    assert set(got) == expected
+    python = SubscriptionIndex(native=False)
+    for i, text in enumerate(TRICKY_QUERIES):
+        python.add(sub(f"t{i}", text))
+    assert index.match(TRICKY) == python.match(TRICKY)
+
+
+@engines
+def test_hits_carry_matched_terms(native: bool) -> None:
+    index = SubscriptionIndex(native=native)
     index.add(sub("s1", '"diffusion policies" OR tabular -cat:cs.CV'))
     index.add(sub("s2", "transformers robo*"))
     index.add(sub("s3", "Learning"))
@@ -80,8 +170,9 @@ def test_hits_carry_matched_terms() -> None:
     ]
 
 
-def test_add_remove_replace_and_shared_queries() -> None:
-    index = SubscriptionIndex()
+@engines
+def test_add_remove_replace_and_shared_queries(native: bool) -> None:
+    index = SubscriptionIndex(native=native)
     index.add(sub("a", "diffusion policy"))
     index.add(sub("b", "Diffusion  Policies"))  # same canonical query: one entry
     assert len(index) == 2 and index.query_count == 1
@@ -95,14 +186,16 @@ def test_add_remove_replace_and_shared_queries() -> None:
     assert index.query_count == 0 and index.always_count == 0
 
 
-def test_paused_subscriptions_stay_indexed() -> None:
-    index = SubscriptionIndex()
+@engines
+def test_paused_subscriptions_stay_indexed(native: bool) -> None:
+    index = SubscriptionIndex(native=native)
     index.add(sub("p", "diffusion", paused=True))
     assert ids(index.match(PAPER)) == ["p"]
 
 
-def test_bad_query_is_rejected() -> None:
-    index = SubscriptionIndex()
+@engines
+def test_bad_query_is_rejected(native: bool) -> None:
+    index = SubscriptionIndex(native=native)
     with pytest.raises(QueryError, match="unbalanced quote"):
         index.add(sub("x", '"open'))
     assert len(index) == 0
@@ -172,8 +265,12 @@ VOCAB = [
     "alpha",
     "Résumé",
     "resume",
+    "ROBOTS",
+    "Model's",
+    "\\textbf{Policies}",
+    "$\\alpha$",
 ]
-SEPARATORS = [" ", " ", " ", "-", ". ", "; ", ", ", "/"]
+SEPARATORS = [" ", " ", " ", "-", ". ", "; ", ", ", "/", "... ", "?! ", ".", "--"]
 NAMES = ["Chelsea Finn", "Sergey Levine", "Finn Chelsea", "Anna Lee-Smith"]
 CATS = ["cs.LG", "cs.RO", "stat.ML"]
 
@@ -225,20 +322,27 @@ def _combine(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
 QUERIES = st.recursive(LEAF, _combine, max_leaves=6)
 
 
+@engines
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(QUERIES, min_size=1, max_size=8),
     st.lists(papers(), min_size=1, max_size=3),
     st.booleans(),
 )
-def test_index_agrees_with_reference(queries: list[str], docs: list[Paper], stats: bool) -> None:
-    index = SubscriptionIndex(TermStats.from_papers(docs) if stats else None)
+def test_index_agrees_with_reference(
+    native: bool, queries: list[str], docs: list[Paper], stats: bool
+) -> None:
+    index = SubscriptionIndex(TermStats.from_papers(docs) if stats else None, native=native)
+    python = SubscriptionIndex(native=False)  # the fallback: the very same hits
     parsed = {}
     for i, text in enumerate(queries):
         index.add(sub(f"s{i}", text))
+        python.add(sub(f"s{i}", text))
         parsed[f"s{i}"] = parse(text)
     for paper in docs:
-        hits = {h.subscription_id: h for h in index.match(paper)}
+        found = index.match(paper)
+        assert found == python.match(paper)
+        hits = {h.subscription_id: h for h in found}
         expected = {s for s, q in parsed.items() if reference_match(q, paper)}
         assert set(hits) == expected
         for sub_id, hit in hits.items():
@@ -248,10 +352,13 @@ def test_index_agrees_with_reference(queries: list[str], docs: list[Paper], stat
             assert evaluate(q, doc) == reference_match(q, paper)
 
 
+@engines
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(st.booleans(), st.integers(0, 5), QUERIES), max_size=20), papers())
-def test_add_and_remove_in_any_order(steps: list[tuple[bool, int, str]], paper: Paper) -> None:
-    index = SubscriptionIndex()
+def test_add_and_remove_in_any_order(
+    native: bool, steps: list[tuple[bool, int, str]], paper: Paper
+) -> None:
+    index = SubscriptionIndex(native=native)
     live: dict[str, str] = {}
     for adding, n, text in steps:
         if adding:
@@ -259,8 +366,9 @@ def test_add_and_remove_in_any_order(steps: list[tuple[bool, int, str]], paper: 
             live[f"s{n}"] = text
         else:
             assert index.remove(f"s{n}") == (live.pop(f"s{n}", None) is not None)
-    expected = sorted(s for s, q in live.items() if reference_match(parse(q), paper))
-    assert sorted(ids(index.match(paper))) == expected
+        # matching between changes: what a paper taught the index must not go stale
+        expected = sorted(s for s, q in live.items() if reference_match(parse(q), paper))
+        assert sorted(ids(index.match(paper))) == expected
     assert len(index) == len(live)
     for sub_id in live:
         index.remove(sub_id)
