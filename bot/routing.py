@@ -65,6 +65,11 @@ class Router:
             count = await self.store.count_papers()
             recent = await self.store.papers_after(max(0, count - STATS_SAMPLE), STATS_SAMPLE)
             self.index = SubscriptionIndex(TermStats.from_papers(recent))
+            if self.index.engine == "python":
+                log.info(
+                    "percolator: pure-Python matcher (the C kernel bot._percolate was not "
+                    "built; reinstall where a C compiler is available for faster matching)"
+                )
         return self.index
 
     async def sync(self) -> None:

@@ -9,6 +9,7 @@ import click
 
 from bot.cli.context import cli_context, run_async
 from bot.commands.status import ago, status_lines
+from bot.matcher_native import AVAILABLE
 from bot.messages import plural
 from bot.models import utcnow
 from bot.pipeline import polled_every
@@ -18,6 +19,13 @@ from bot.poll_status import NAMES, last_polls
 LATE_AFTER = 3
 #: A post counts as stuck after this many failed attempts (about half an hour of backoff).
 STUCK_AFTER = 6
+#: Which percolator this installation runs (bot/matcher.py).
+MATCHER = (
+    "Matcher: native (C kernel)"
+    if AVAILABLE
+    else "Matcher: pure Python, slower (the C kernel was not built: reinstall paperbot "
+    "where a C compiler is available)"
+)
 
 
 @click.command()
@@ -31,7 +39,8 @@ STUCK_AFTER = 6
 @run_async
 async def status(check: bool) -> None:
     """Is the bot working: each source's last poll, papers stored, subscriptions of
-    every workspace, posts waiting in the outbox. Reads the store only."""
+    every workspace, posts waiting in the outbox, and which matcher is installed.
+    Reads the store only."""
     ctx = cli_context()
     now = utcnow()
     async with ctx.store() as store:
@@ -39,6 +48,7 @@ async def status(check: bool) -> None:
         lines = await status_lines(store, now, found)
         waiting = await store.pending() if check else []
     polls = {p.source: p for p in found}
+    lines.append(MATCHER)
     for line in lines:
         click.echo(line)
     if not check:

@@ -11,7 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
+from bot.cli.status_cmd import MATCHER
 from bot.config import load_settings
+from bot.matcher_native import AVAILABLE
 from bot.models import Destination, OutboxEntry
 from bot.poll_status import PollStatus, record_poll
 from bot.store import open_store
@@ -172,7 +174,9 @@ def test_status_covers_every_workspace(cli, tmp_path: Path) -> None:  # type: ig
         "Sources: not polled yet (`paperbot run` polls them)",
         "Papers: 1 stored",
         "2 workspaces: 2 channel subscriptions, 1 personal follow",
+        MATCHER,
     ]
+    assert MATCHER == "Matcher: native (C kernel)" or not AVAILABLE
 
 
 def test_a_query_starting_with_a_minus_goes_after_double_dash(cli) -> None:  # type: ignore[no-untyped-def]
