@@ -1,6 +1,10 @@
 """The percolator: an index of subscriptions; `match(paper)` -> the subscriptions it matches.
 
-Design (Lucene Monitor / SIFT key method; planning in bot/matcher_anchors.py):
+Two matchers share the planning (bot/matcher_anchors.py) and give the same hits: the
+native kernel (bot/_percolate.c, fed by bot/matcher_native.py), used when it was
+built, and the Python matcher below, used otherwise.
+
+The Python matcher (Lucene Monitor / SIFT key method):
 - Subscriptions with the same canonical query share one entry.
 - One dict maps each term key (`diffusion`, `title:robot`, `author:finn`) to its
   slot: the queries registered under that key alone or with a second key, and the
@@ -23,9 +27,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import Any
+from typing import Any, cast
 
-from bot.matcher_anchors import Planner, TermStats, atom_key, doc_prefixes
+from bot.matcher_anchors import Plan, Planner, TermStats, atom_key, doc_prefixes
 from bot.matcher_native import AVAILABLE, NativeMatcher
 from bot.models import Hit, Paper, Subscription
 from bot.query import Leaf, Query, QueryError, Term, parse
@@ -68,7 +72,8 @@ class _Entry:
     forbidden: tuple[str, ...]  # ... keys it must not have ...
     predicate: Callable[[Doc], bool] | None  # ... and the rest of the query, if any
     explain: Callable[[Doc], tuple[str, ...]] | tuple[str, ...]  # a tuple: always these
-    conjunctions: tuple[tuple[AtomId, ...], ...]
+    #: atoms (Python matcher) or the planner's leaves (native kernel)
+    conjunctions: tuple[tuple[AtomId | Leaf, ...], ...]
     subs: tuple[str, ...] = ()
 
 
@@ -142,7 +147,10 @@ class SubscriptionIndex:
         entry = self._entries[self._sub_query[sub_id]]
         by_id = self._atom_by_id
         return [
-            tuple(by_id[a].leaf if isinstance(a, int) else _plain(a) for a in c)
+            tuple(
+                by_id[a].leaf if isinstance(a, int) else _plain(a) if isinstance(a, str) else a
+                for a in c
+            )
             for c in entry.conjunctions
         ]
 
@@ -189,6 +197,8 @@ class SubscriptionIndex:
 
     def _new_entry(self, query: Query) -> _Entry:
         plan = self._planner.plan(query)
+        if self._native is not None:
+            return self._new_native_entry(query, plan)
         conjunctions = tuple(
             tuple(self._atom_id(leaf) for leaf in c) for c in (plan.conjunctions if plan else ())
         )
@@ -207,10 +217,19 @@ class SubscriptionIndex:
             self._always.add(entry)
         for c in conjunctions:
             self._register(c).append(entry)
-        if self._native is not None:
-            explain = entry.explain if isinstance(entry.explain, tuple) else None
-            anchors = plan.conjunctions if plan else ()
-            self._native.add(entry.qid, entry.subs, query, anchors, explain)
+        return entry
+
+    def _new_native_entry(self, query: Query, plan: Plan | None) -> _Entry:
+        """An entry matched by the native kernel: nothing registered in Python, and
+        its conjunctions kept as the planner's leaves (for `anchors`)."""
+        conjunctions = plan.conjunctions if plan else ()
+        explain = explainer(query)
+        static = explain if isinstance(explain, tuple) else None
+        entry = _Entry(self._new_id(), True, (), (), None, static or (), conjunctions)
+        if not conjunctions:
+            self._always.add(entry)
+        assert self._native is not None
+        self._native.add(entry.qid, entry.subs, query, conjunctions, static)
         return entry
 
     def _register(self, conjunction: tuple[AtomId, ...]) -> list[_Entry]:
@@ -273,14 +292,16 @@ class SubscriptionIndex:
         self._always.discard(entry)
         if self._native is not None:
             self._native.remove(entry.qid)
-        for c in entry.conjunctions:
+            return
+        atoms = cast(tuple[tuple[AtomId, ...], ...], entry.conjunctions)
+        for c in atoms:
             entries = self._register(c)
             entries.remove(entry)
             if not entries:
                 self._unregister(c)
-        for atom_id in {a for c in entry.conjunctions for a in c if isinstance(a, int)}:
+        for atom_id in {a for c in atoms for a in c if isinstance(a, int)}:
             atom = self._atom_by_id[atom_id]
-            atom.refs -= sum(a == atom_id for c in entry.conjunctions for a in c)
+            atom.refs -= sum(a == atom_id for c in atoms for a in c)
             if atom.refs <= 0:
                 self._drop_atom(atom)
 
@@ -328,7 +349,7 @@ class SubscriptionIndex:
 
     # -- matching ------------------------------------------------------------------
 
-    def candidates(self, doc: Doc) -> set[_Entry]:
+    def _candidates(self, doc: Doc) -> set[_Entry]:
         """The queries that may match `doc` (every match is among them).
 
         The hot loop of the percolator: written inline, without helper calls.
@@ -382,13 +403,13 @@ class SubscriptionIndex:
                         update(two[other])
         return found
 
-    def match_doc(self, doc: Doc) -> list[Hit]:
+    def _match_python(self, doc: Doc) -> list[Hit]:
         """The hits of an analyzed paper, in the order the queries were first indexed."""
         hits: list[Hit] = []
         append = hits.append
         paper_id = doc.paper_id
         keys = doc.all_keys
-        for entry in sorted(self.candidates(doc), key=_QID):
+        for entry in sorted(self._candidates(doc), key=_QID):
             if entry.checked:  # inline key checks: most queries need no call
                 if not keys.issuperset(entry.required) or not keys.isdisjoint(entry.forbidden):
                     continue
@@ -405,7 +426,7 @@ class SubscriptionIndex:
     def match(self, paper: Paper) -> list[Hit]:
         """Every indexed subscription that matches `paper`, with the terms that matched."""
         if self._native is None:
-            return self.match_doc(Doc(paper))
+            return self._match_python(Doc(paper))
         return self._native.match(paper)
 
 
