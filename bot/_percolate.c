@@ -213,6 +213,10 @@ typedef struct {
     IVec candidates, hits, found;
     char *buf;
     Py_ssize_t buf_cap;
+    struct {
+        uint64_t *v;
+        Py_ssize_t n, cap;
+    } hashes; /* of the words of the text being tokenized */
 } Kernel;
 
 #define KEY(f, s) (((s) << 3) | (f))
@@ -410,8 +414,7 @@ static int push_at(Kernel *k, int f, int32_t s) {
     return ivec_push(&k->seq[f], s) < 0 || ivec_push(&k->prev_at[f], prev) < 0 ? -1 : 0;
 }
 
-static int word_sym(Kernel *k, const char *s, size_t n, int32_t *out) {
-    uint64_t h = word_hash(s, n);
+static int word_sym(Kernel *k, const char *s, size_t n, uint64_t h, int32_t *out) {
     if (k->words.slots != NULL) {
         WordSlot *slot = words_find(&k->words, s, n, h);
         if (slot->hash != 0) {
@@ -487,6 +490,32 @@ static int tokenize(Kernel *k, int f, const char *text, Py_ssize_t len) {
         else
             buf[n++] = ' ';
     }
+    /* Every word's slot in the word cache is asked for before the first is needed:
+     * the misses of a text's rare words then overlap instead of queueing. */
+    k->hashes.n = 0;
+    for (Py_ssize_t i = 0; i < n;) {
+        if (!is_alnum((unsigned char)buf[i])) {
+            i++;
+            continue;
+        }
+        Py_ssize_t start = i;
+        while (i < n && is_alnum((unsigned char)buf[i]))
+            i++;
+        uint64_t h = word_hash(buf + start, (size_t)(i - start));
+        if (k->words.slots != NULL)
+            __builtin_prefetch(&k->words.slots[h & k->words.mask]);
+        if (k->hashes.n == k->hashes.cap) {
+            Py_ssize_t cap = k->hashes.cap ? k->hashes.cap * 2 : 256;
+            uint64_t *v = PyMem_Realloc(k->hashes.v, (size_t)cap * sizeof(uint64_t));
+            if (v == NULL)
+                return PyErr_NoMemory(), -1;
+            k->hashes.v = v;
+            k->hashes.cap = cap;
+        }
+        k->hashes.v[k->hashes.n++] = h;
+    }
+    const uint64_t *hashes = k->hashes.v;
+    Py_ssize_t piece = 0;
     IVec *seq = &k->seq[f], *jv = &k->joined[f];
     Py_ssize_t i = 0;
     while (i < n) {
@@ -498,7 +527,7 @@ static int tokenize(Kernel *k, int f, const char *text, Py_ssize_t len) {
                 while (i < n && is_alnum((unsigned char)buf[i]))
                     i++;
                 int32_t sym;
-                if (word_sym(k, buf + ps, (size_t)(i - ps), &sym) < 0)
+                if (word_sym(k, buf + ps, (size_t)(i - ps), hashes[piece++], &sym) < 0)
                     return -1;
                 if (push_at(k, f, sym) < 0 || mark(k, f, sym) < 0)
                     return -1;
@@ -512,7 +541,7 @@ static int tokenize(Kernel *k, int f, const char *text, Py_ssize_t len) {
             }
             if (pieces > 1) {
                 int32_t sym;
-                if (word_sym(k, joined, (size_t)jn, &sym) < 0)
+                if (word_sym(k, joined, (size_t)jn, word_hash(joined, (size_t)jn), &sym) < 0)
                     return -1;
                 if (sym > UNKNOWN) {
                     if (ivec_push(jv, sym) < 0 || ivec_push(jv, (int32_t)first) < 0)
@@ -1270,6 +1299,7 @@ static void Kernel_dealloc(Kernel *k) {
     PyMem_Free(k->hits.v);
     PyMem_Free(k->found.v);
     PyMem_Free(k->buf);
+    PyMem_Free(k->hashes.v);
     Py_TYPE(k)->tp_free((PyObject *)k);
 }
 
