@@ -15,6 +15,9 @@ of arXiv's ~6,000 CS papers, i.e. ~65 hits per paper at 100,000 subscriptions.
 `--broad` doubles that (real words and phrases at ranks 300-5,000, 2,000 author
 names). Throughput falls as hits per paper rise: every hit is a Python object.
 
+The index matches with the native kernel (bot/_percolate.c) when it was built, else
+in Python; `--engine` picks one, and the last line names it (`engine=`).
+
 The naive baseline evaluates every subscription on every paper of a sample, in the
 same process; `agree` says the index produced exactly the same hits on that sample.
 The last line is `key=value` pairs; `index_mb` is the growth of the process's

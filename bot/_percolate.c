@@ -16,11 +16,12 @@
  * are read mostly in sequence, not chased through pointers.
  *
  * ASCII text without backslashes (LaTeX commands are reduced in Python) is
- * lowercased and tokenized here exactly as bot/text.py does: `$ { } '` are deleted, every other byte but letters, digits
- * and `- . ! ? ;` is a space, words are runs of letters and digits joined by
- * inner hyphens, and `. ! ? ;` not followed by a letter or digit is a sentence
- * end taking up one position. Each distinct raw word is folded (plural rules)
- * once, by a Python callback, and cached here.
+ * lowercased and tokenized here exactly as bot/text.py does: `$ { } '` are
+ * deleted, every other byte but letters, digits and `- . ! ? ;` is a space, words
+ * are runs of letters and digits joined by inner hyphens, and `. ! ? ;` not
+ * followed by a letter or digit is a sentence end taking up one position. Each
+ * distinct raw word is folded (plural rules) once, by a Python callback, and
+ * cached here. Other text is analyzed in Python and handed over as syms.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
