@@ -820,8 +820,9 @@ static void new_paper(Kernel *k) {
     }
 }
 
-/* Append row(sub, paper, terms) for every subscription of a matching entry. */
-static int add_rows(Kernel *k, PyObject *out, Entry *entry, PyObject *paper) {
+/* Put row(sub, paper, terms) for every subscription of a matching entry into `out`
+ * from index *at on. */
+static int add_rows(Kernel *k, PyObject *out, Py_ssize_t *at, Entry *entry, PyObject *paper) {
     PyObject *terms = explain(k, entry);
     if (terms == NULL)
         return -1;
@@ -839,12 +840,8 @@ static int add_rows(Kernel *k, PyObject *out, Entry *entry, PyObject *paper) {
         PyTuple_SET_ITEM(row, 0, sub);
         PyTuple_SET_ITEM(row, 1, paper);
         PyTuple_SET_ITEM(row, 2, terms);
-        int failed = PyList_Append(out, row);
-        Py_DECREF(row);
-        if (failed < 0) {
-            Py_DECREF(terms);
-            return -1;
-        }
+        PyObject_GC_UnTrack(row); /* strings and a tuple of strings: no cycle to find */
+        PyList_SET_ITEM(out, (*at)++, row);
     }
     Py_DECREF(terms);
     return 0;
@@ -909,16 +906,20 @@ static PyObject *Kernel_match(Kernel *k, PyObject *args) {
         __builtin_prefetch(k->entries[hits[i]].subs);
         __builtin_prefetch(k->entries[hits[i]].terms);
     }
+    Py_ssize_t rows = 0;
     for (Py_ssize_t i = 0; i < nhits; i++) {
         PyObject *subs = k->entries[hits[i]].subs;
         if (PyTuple_GET_SIZE(subs) > 0)
             __builtin_prefetch(PyTuple_GET_ITEM(subs, 0));
+        rows += PyTuple_GET_SIZE(subs);
     }
-    PyObject *out = PyList_New(0);
+    PyObject *out = PyList_New(rows);
     if (out == NULL)
         return NULL;
-    for (Py_ssize_t i = 0; i < k->hits.n; i++) {
-        if (add_rows(k, out, &k->entries[k->hits.v[i]], paper) < 0) {
+    Py_ssize_t at = 0;
+    for (Py_ssize_t i = 0; i < nhits; i++) {
+        if (add_rows(k, out, &at, &k->entries[hits[i]], paper) < 0) {
+            Py_SET_SIZE(out, at); /* only the rows made so far are freed */
             Py_DECREF(out);
             return NULL;
         }
