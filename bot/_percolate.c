@@ -183,6 +183,7 @@ typedef struct {
 typedef struct {
     PyObject_HEAD
     PyObject *fold_fn; /* raw word (str) -> its folded term (str) */
+    PyObject *irregular; /* words fold_fn changes though they do not end in -s */
     PyObject *term_fn; /* term (str) not in `syms` -> its sym (UNKNOWN or a new one) */
     PyObject *prefix_fn; /* sym (of a non-ASCII key) -> tuple of its prefix syms */
     PyObject *syms; /* dict: key str -> sym */
@@ -423,15 +424,24 @@ static int word_sym(Kernel *k, const char *s, size_t n, uint64_t h, int32_t *out
             return 0;
         }
     }
-    /* A new word: fold it (Python: the documented rules), look its term up among
-     * the query keys, and ask Python for a sym only if a prefix may want it. */
+    /* A new word: fold it (Python: the documented rules; they change only words
+     * ending in -s and the irregular ones), look its term up among the query keys,
+     * and ask Python for a sym only if a prefix may want it. */
     PyObject *raw = PyUnicode_DecodeASCII(s, (Py_ssize_t)n, NULL);
     if (raw == NULL)
         return -1;
-    PyObject *term = PyObject_CallOneArg(k->fold_fn, raw);
-    Py_DECREF(raw);
-    if (term == NULL)
+    int irregular = s[n - 1] == 's' ? 1 : PySequence_Contains(k->irregular, raw);
+    PyObject *term = raw;
+    if (irregular < 0) {
+        Py_DECREF(raw);
         return -1;
+    }
+    if (irregular) {
+        term = PyObject_CallOneArg(k->fold_fn, raw);
+        Py_DECREF(raw);
+        if (term == NULL)
+            return -1;
+    }
     if (!PyUnicode_Check(term)) {
         Py_DECREF(term);
         PyErr_SetString(PyExc_TypeError, "fold must return a str");
@@ -1201,12 +1211,13 @@ static PyObject *Kernel_forget_words(Kernel *k, PyObject *Py_UNUSED(ignored)) {
 /* ------------------------------------------------------------------ the type */
 
 static int Kernel_init(Kernel *k, PyObject *args, PyObject *kwargs) {
-    PyObject *fold_fn, *term_fn, *prefix_fn, *syms, *keys, *names;
+    PyObject *fold_fn, *irregular, *term_fn, *prefix_fn, *syms, *keys, *names;
     PyTypeObject *row;
-    static char *kwlist[] = {"fold", "term", "prefixes", "syms", "keys", "names", "row", NULL};
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOO!O!O!O!", kwlist, &fold_fn, &term_fn,
-                                     &prefix_fn, &PyDict_Type, &syms, &PyList_Type, &keys,
-                                     &PyList_Type, &names, &PyType_Type, &row))
+    static char *kwlist[] = {"fold",  "irregular", "term", "prefixes", "syms",
+                             "keys",  "names",     "row",  NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOOO!O!O!O!", kwlist, &fold_fn, &irregular,
+                                     &term_fn, &prefix_fn, &PyDict_Type, &syms, &PyList_Type,
+                                     &keys, &PyList_Type, &names, &PyType_Type, &row))
         return -1;
     if (!PyType_IsSubtype(row, &PyTuple_Type)) {
         PyErr_SetString(PyExc_TypeError, "row must be a tuple subclass");
@@ -1217,6 +1228,8 @@ static int Kernel_init(Kernel *k, PyObject *args, PyObject *kwargs) {
         return -1;
     }
     Py_INCREF(fold_fn);
+    Py_INCREF(irregular);
+    k->irregular = irregular;
     Py_INCREF(term_fn);
     Py_INCREF(prefix_fn);
     Py_INCREF(syms);
@@ -1237,6 +1250,7 @@ static int Kernel_init(Kernel *k, PyObject *args, PyObject *kwargs) {
 
 static int Kernel_traverse(Kernel *k, visitproc visit, void *arg) {
     Py_VISIT(k->fold_fn);
+    Py_VISIT(k->irregular);
     Py_VISIT(k->term_fn);
     Py_VISIT(k->prefix_fn);
     Py_VISIT(k->syms);
@@ -1252,6 +1266,7 @@ static int Kernel_traverse(Kernel *k, visitproc visit, void *arg) {
 
 static int Kernel_clear(Kernel *k) {
     Py_CLEAR(k->fold_fn);
+    Py_CLEAR(k->irregular);
     Py_CLEAR(k->term_fn);
     Py_CLEAR(k->prefix_fn);
     Py_CLEAR(k->syms);

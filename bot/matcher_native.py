@@ -24,7 +24,7 @@ from bot.models import Hit, Paper
 from bot.query import And, Leaf, Not, Or, Phrase, Prefix, Query, Term
 from bot.query_doc import AUTHOR_SEPARATOR
 from bot.text import analyze, exact_value, prepare
-from bot.text_plurals import fold_plural
+from bot.text_plurals import IRREGULAR, fold_plural
 
 _percolate: Any
 try:
@@ -62,7 +62,14 @@ class NativeMatcher:
         self._cat_lengths: set[int] = set()
         self._stale = False  # new query syms since the kernel last cached words
         self._kernel = _percolate.Kernel(
-            fold_plural, self._term_sym, self._prefixes, self._syms, self._keys, self._names, Hit
+            fold_plural,
+            IRREGULAR,  # with words ending in -s, the only ones fold_plural may change
+            self._term_sym,
+            self._prefixes,
+            self._syms,
+            self._keys,
+            self._names,
+            Hit,
         )
 
     # -- symbols -------------------------------------------------------------------
