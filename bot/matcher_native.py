@@ -35,6 +35,7 @@ except ImportError:  # built without a C compiler: the Python matcher does the w
 #: Is the native kernel built?
 AVAILABLE = _percolate is not None
 
+VALUE_CACHE_LIMIT = 10_000
 FIELD = {None: 0, "title": 1, "abstract": 2, "author": 3, "cat": 4, "source": 5}
 OP_TERM, OP_PREFIX, OP_PHRASE, OP_AND, OP_OR, OP_NOT = range(1, 7)
 SENTENCE_END, UNKNOWN = 0, 1
@@ -61,6 +62,8 @@ class NativeMatcher:
         self._text_lengths: set[int] = set()  # lengths of registered text prefixes
         self._cat_lengths: set[int] = set()
         self._stale = False  # new query syms since the kernel last cached words
+        #: (namespace, a paper's categories or sources) -> their syms
+        self._values: dict[tuple[str, tuple[str, ...]], tuple[int, ...]] = {}
         self._kernel = _percolate.Kernel(
             fold_plural,
             IRREGULAR,  # with words ending in -s, the only ones fold_plural may change
@@ -238,16 +241,29 @@ class NativeMatcher:
             seq.append(sym)
         return seq, joined
 
+    def _value_syms(self, namespace: str, values: tuple[str, ...]) -> tuple[int, ...]:
+        """The syms of a paper's categories or sources (cached: the same few recur)."""
+        if len(self._values) >= VALUE_CACHE_LIMIT:
+            self._values.clear()
+        syms = self._values[namespace, values] = tuple(
+            self._value_sym(namespace, exact_value(v)) for v in values
+        )
+        return syms
+
     def match(self, paper: Paper) -> list[Hit]:
         """A hit for each subscription whose query matches `paper`, in entry order."""
         if self._stale:
             self._kernel.forget_words()
+            self._values.clear()
             self._stale = False
+        values = self._values
+        cats = values.get((CAT_VALUE, paper.categories))
+        sources = values.get((SOURCE_VALUE, paper.sources))
         return self._kernel.match(  # type: ignore[no-any-return]
             paper.id,
             self._text(paper.title),
             self._text(paper.abstract),
             self._text(AUTHOR_SEPARATOR.join(paper.authors)),
-            [self._value_sym(CAT_VALUE, exact_value(c)) for c in paper.categories],
-            [self._value_sym(SOURCE_VALUE, exact_value(s)) for s in paper.sources],
+            cats if cats is not None else self._value_syms(CAT_VALUE, paper.categories),
+            sources if sources is not None else self._value_syms(SOURCE_VALUE, paper.sources),
         )
