@@ -48,7 +48,7 @@ FieldInput = str | tuple[list[int], list[int]]
 
 
 class NativeMatcher:
-    """Query programs in the native kernel; `match` gives (entry id, matched terms)."""
+    """Query programs in the native kernel; `match` gives the hits of a paper."""
 
     def __init__(self, cost: Callable[[str], float]) -> None:
         """`cost(key)` estimates how common a term key is (the planner's `key_cost`):
