@@ -197,10 +197,11 @@ typedef struct {
     WordCache words;
     Py_ssize_t nsyms; /* capacity of the per-sym arrays */
     uint8_t *pres; /* sym -> bit f set: present in field f of this paper */
+    uint8_t *listed; /* sym -> bit f set: queries are anchored on (f, sym) */
     uint32_t *at_stamp[NF]; /* this paper's stamp where `last_at` is valid */
     int32_t *last_at[NF]; /* sym -> its last position in the field's sequence */
     IVec *anchored; /* key -> items (entry, second key or -1, program length, program...) */
-    uint32_t *prefix_gen; /* generation the cached prefixes were computed in */
+    uint32_t *prefix_gen; /* 2 * the generation the cached prefixes are of, + 1 if any */
     IVec *prefixes;
     uint32_t generation;
     Entry *entries;
@@ -213,6 +214,7 @@ typedef struct {
     IVec prev_at[NF]; /* position -> the sym's previous position in the field, or -1 */
     IVec joined[NF]; /* (sym, position) pairs of joined hyphen forms */
     IVec candidates, hits, found;
+    IVec lookups; /* the present keys that have anchor lists */
     char *buf;
     Py_ssize_t buf_cap;
     struct {
@@ -235,6 +237,11 @@ static int ensure_syms(Kernel *k, Py_ssize_t sym) {
         return PyErr_NoMemory(), -1;
     memset(pres + k->nsyms, 0, (size_t)(n - k->nsyms));
     k->pres = pres;
+    uint8_t *listed = PyMem_Realloc(k->listed, (size_t)n);
+    if (listed == NULL)
+        return PyErr_NoMemory(), -1;
+    memset(listed + k->nsyms, 0, (size_t)(n - k->nsyms));
+    k->listed = listed;
     for (int f = 0; f < NF; f++) {
         uint32_t *as = PyMem_Realloc(k->at_stamp[f], (size_t)n * sizeof(uint32_t));
         if (as == NULL)
@@ -317,7 +324,7 @@ static Py_ssize_t ascii_prefixes(Kernel *k, int cat, const char *v, Py_ssize_t l
  * by Python for others). */
 static IVec *prefixes_of(Kernel *k, int32_t sym) {
     IVec *p = &k->prefixes[sym];
-    if (k->prefix_gen[sym] == k->generation)
+    if (k->prefix_gen[sym] >> 1 == k->generation)
         return p;
     PyObject *key = PyList_GetItem(k->keys, sym);
     if (key == NULL || !PyUnicode_Check(key))
@@ -334,7 +341,7 @@ static IVec *prefixes_of(Kernel *k, int32_t sym) {
         } else if (ascii_prefixes(k, 0, v, len, p) < 0) {
             return NULL;
         }
-        k->prefix_gen[sym] = k->generation;
+        k->prefix_gen[sym] = k->generation << 1 | (p->n > 0);
         return p;
     }
     PyObject *arg = PyLong_FromLong(sym);
@@ -376,7 +383,7 @@ static IVec *prefixes_of(Kernel *k, int32_t sym) {
         }
     }
     PyMem_Free(vals);
-    k->prefix_gen[sym] = k->generation;
+    k->prefix_gen[sym] = k->generation << 1 | (p->n > 0);
     return p;
 }
 
@@ -394,6 +401,8 @@ static int mark(Kernel *k, int f, int32_t s) {
     int any = f == F_TITLE || f == F_ABSTRACT;
     if (mark1(k, f, s) < 0 || (any && mark1(k, F_ANY, s) < 0))
         return -1;
+    if (k->prefix_gen[s] == k->generation << 1) /* known to start no prefix */
+        return 0;
     IVec *p = prefixes_of(k, s);
     if (p == NULL)
         return -1;
@@ -885,8 +894,14 @@ static PyObject *Kernel_match(Kernel *k, PyObject *args) {
     }
     /* Memory latency is what costs here: the lists of what a paper holds are spread
      * over the index, so each is asked for a few keys ahead of its turn. */
-    const int32_t *present = k->present.v;
-    Py_ssize_t npresent = k->present.n;
+    k->lookups.n = 0;
+    for (Py_ssize_t i = 0; i < k->present.n; i++) {
+        int32_t key = k->present.v[i];
+        if ((k->listed[key >> 3] >> (key & 7)) & 1 && ivec_push(&k->lookups, key) < 0)
+            return NULL;
+    }
+    const int32_t *present = k->lookups.v;
+    Py_ssize_t npresent = k->lookups.n;
     for (Py_ssize_t i = 0; i < npresent && i < AHEAD; i++)
         __builtin_prefetch(ANCHORED(k, present[i]));
     for (Py_ssize_t i = 0; i < npresent; i++) {
@@ -1079,6 +1094,7 @@ static PyObject *Kernel_add(Kernel *k, PyObject *args) {
     for (Py_ssize_t i = 0; i < nkeys; i += 2) {
         int32_t key = keys[i];
         IVec *list = ANCHORED(k, key);
+        k->listed[key >> 3] |= (uint8_t)(1 << (key & 7));
         if (ivec_push(list, e) < 0 || ivec_push(list, keys[i + 1]) < 0 ||
             ivec_push(list, (int32_t)ncode) < 0)
             goto fail;
@@ -1133,6 +1149,7 @@ static PyObject *Kernel_remove(Kernel *k, PyObject *arg) {
         IVec *list = ANCHORED(k, key);
         remove_items(list, (int32_t)e);
         if (list->n == 0) { /* give the memory back */
+            k->listed[key >> 3] &= (uint8_t)~(1 << (key & 7));
             PyMem_Free(list->v);
             list->v = NULL;
             list->cap = 0;
@@ -1299,6 +1316,7 @@ static void Kernel_dealloc(Kernel *k) {
         PyMem_Free(k->prefixes[s].v);
     PyMem_Free(k->prefixes);
     PyMem_Free(k->pres);
+    PyMem_Free(k->listed);
     PyMem_Free(k->prefix_gen);
     for (Py_ssize_t i = 0; i < k->nsyms * NF; i++)
         PyMem_Free(k->anchored[i].v);
@@ -1313,6 +1331,7 @@ static void Kernel_dealloc(Kernel *k) {
     PyMem_Free(k->always.v);
     PyMem_Free(k->present.v);
     PyMem_Free(k->candidates.v);
+    PyMem_Free(k->lookups.v);
     PyMem_Free(k->hits.v);
     PyMem_Free(k->found.v);
     PyMem_Free(k->buf);

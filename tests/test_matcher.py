@@ -187,6 +187,24 @@ def test_add_remove_replace_and_shared_queries(native: bool) -> None:
 
 
 @engines
+def test_removing_a_query_keeps_the_others_on_its_anchors(native: bool) -> None:
+    index = SubscriptionIndex(native=native)
+    index.add(sub("a", "diffusion"))
+    index.add(sub("b", "diffusion -tabular"))  # a NOT never anchors: both on "diffusion"
+    index.add(sub("c", "-tabular"))  # nothing to anchor on: checked on every paper
+    index.add(sub("d", "-survey"))
+    assert index.anchors("a") == index.anchors("b") == [(Term("diffusion"),)]
+    assert ids(index.match(PAPER)) == ["a", "b", "c"]
+    index.remove("a")
+    index.remove("d")
+    assert ids(index.match(PAPER)) == ["b", "c"]
+    index.remove("b")
+    assert ids(index.match(PAPER)) == ["c"]
+    index.add(sub("a", "diffusion"))
+    assert ids(index.match(PAPER)) == ["c", "a"]
+
+
+@engines
 def test_paused_subscriptions_stay_indexed(native: bool) -> None:
     index = SubscriptionIndex(native=native)
     index.add(sub("p", "diffusion", paused=True))
