@@ -8,7 +8,7 @@ COPY pyproject.toml setup.py README.md ./
 COPY bot ./bot
 COPY adapters ./adapters
 RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels . \
-    && python -c "import zipfile, glob; names = zipfile.ZipFile(glob.glob('/wheels/*.whl')[0]).namelist(); assert any(n.startswith('bot/_percolate') for n in names), 'C kernel not built'"
+    && python -c "import zipfile, glob; names = zipfile.ZipFile(glob.glob('/wheels/*.whl')[0]).namelist(); assert any(n.startswith('bot/_percolate') and n.endswith('.so') for n in names), 'C kernel not built'"
 
 # Stage 2: the runtime, without a compiler.
 FROM python:3.11-slim
