@@ -134,7 +134,15 @@ static WordSlot *words_find(WordCache *w, const char *s, size_t n, uint64_t h) {
     }
 }
 
+/* Put a word (a known one gets the new sym). */
 static int words_put(WordCache *w, const char *s, size_t n, uint64_t h, int32_t sym) {
+    if (w->slots != NULL) {
+        WordSlot *known = words_find(w, s, n, h);
+        if (known->hash != 0) {
+            known->sym = sym;
+            return 0;
+        }
+    }
     if (w->limit && w->used >= w->limit)
         words_clear(w);
     if (w->slots == NULL || (w->used + 1) * 2 > w->mask + 1) {
@@ -582,47 +590,9 @@ static int tokenize(Kernel *k, int f, const char *text, Py_ssize_t len) {
     return 0;
 }
 
-/* A field given as (syms by position, flat (sym, position) pairs of joined forms). */
-static int take_tokens(Kernel *k, int f, PyObject *obj) {
-    PyObject *seq_obj, *joined_obj;
-    if (!PyArg_ParseTuple(obj, "OO", &seq_obj, &joined_obj))
-        return -1;
-    PyObject *items[2] = {seq_obj, joined_obj};
-    for (int part = 0; part < 2; part++) {
-        PyObject *fast = PySequence_Fast(items[part], "tokens must be a sequence");
-        if (fast == NULL)
-            return -1;
-        Py_ssize_t n = PySequence_Fast_GET_SIZE(fast);
-        for (Py_ssize_t i = 0; i < n; i++) {
-            int32_t v;
-            int is_sym = part == 0 || i % 2 == 0, bad;
-            bad = sym_from(PySequence_Fast_GET_ITEM(fast, i), &v) < 0 ||
-                  (is_sym && ensure_syms(k, v) < 0) ||
-                  (part == 0 ? push_at(k, f, v) : ivec_push(&k->joined[f], v)) < 0 ||
-                  (is_sym && mark(k, f, v) < 0);
-            if (bad) {
-                Py_DECREF(fast);
-                return -1;
-            }
-        }
-        Py_DECREF(fast);
-    }
-    return 0;
-}
-
-static int take_field(Kernel *k, int f, PyObject *obj) {
-    if (PyUnicode_Check(obj)) {
-        Py_ssize_t len;
-        const char *text = PyUnicode_AsUTF8AndSize(obj, &len);
-        if (text == NULL)
-            return -1;
-        return tokenize(k, f, text, len);
-    }
-    return take_tokens(k, f, obj);
-}
-
-static int take_values(Kernel *k, int f, PyObject *obj) {
-    PyObject *fast = PySequence_Fast(obj, "values must be a sequence of syms");
+/* Syms by position (a field's terms, or its values), appended to field f and marked. */
+static int take_syms(Kernel *k, int f, PyObject *obj) {
+    PyObject *fast = PySequence_Fast(obj, "syms must be a sequence");
     if (fast == NULL)
         return -1;
     Py_ssize_t n = PySequence_Fast_GET_SIZE(fast);
@@ -636,6 +606,40 @@ static int take_values(Kernel *k, int f, PyObject *obj) {
     }
     Py_DECREF(fast);
     return 0;
+}
+
+/* A field given as (syms by position, flat (sym, position) pairs of joined forms). */
+static int take_tokens(Kernel *k, int f, PyObject *obj) {
+    PyObject *seq_obj, *joined_obj;
+    if (!PyArg_ParseTuple(obj, "OO", &seq_obj, &joined_obj) || take_syms(k, f, seq_obj) < 0)
+        return -1;
+    PyObject *fast = PySequence_Fast(joined_obj, "joined forms must be a sequence");
+    if (fast == NULL)
+        return -1;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(fast);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int32_t v;
+        int is_sym = i % 2 == 0;
+        if (sym_from(PySequence_Fast_GET_ITEM(fast, i), &v) < 0 ||
+            (is_sym && ensure_syms(k, v) < 0) || ivec_push(&k->joined[f], v) < 0 ||
+            (is_sym && mark(k, f, v) < 0)) {
+            Py_DECREF(fast);
+            return -1;
+        }
+    }
+    Py_DECREF(fast);
+    return 0;
+}
+
+static int take_field(Kernel *k, int f, PyObject *obj) {
+    if (PyUnicode_Check(obj)) {
+        Py_ssize_t len;
+        const char *text = PyUnicode_AsUTF8AndSize(obj, &len);
+        if (text == NULL)
+            return -1;
+        return tokenize(k, f, text, len);
+    }
+    return take_tokens(k, f, obj);
 }
 
 /* ------------------------------------------------------------------ evaluation */
@@ -883,8 +887,8 @@ static PyObject *Kernel_match(Kernel *k, PyObject *args) {
         return NULL;
     new_paper(k);
     if (take_field(k, F_TITLE, title) < 0 || take_field(k, F_ABSTRACT, abstract) < 0 ||
-        take_field(k, F_AUTHOR, author) < 0 || take_values(k, F_CAT, cats) < 0 ||
-        take_values(k, F_SOURCE, sources) < 0)
+        take_field(k, F_AUTHOR, author) < 0 || take_syms(k, F_CAT, cats) < 0 ||
+        take_syms(k, F_SOURCE, sources) < 0)
         return NULL;
     k->hits.n = 0;
     for (Py_ssize_t i = 0; i < k->always.n; i++) {
@@ -1198,15 +1202,7 @@ static PyObject *Kernel_add_prefix(Kernel *k, PyObject *args) {
     }
     if (sym < 0 || ensure_syms(k, sym) < 0)
         return sym < 0 ? PyErr_Format(PyExc_ValueError, "bad sym %d", sym) : NULL;
-    uint64_t h = word_hash(v, (size_t)len);
-    if (k->prefix_table.slots != NULL) {
-        WordSlot *slot = words_find(&k->prefix_table, v, (size_t)len, h);
-        if (slot->hash != 0) {
-            slot->sym = sym;
-            Py_RETURN_NONE;
-        }
-    }
-    if (words_put(&k->prefix_table, v, (size_t)len, h, sym) < 0)
+    if (words_put(&k->prefix_table, v, (size_t)len, word_hash(v, (size_t)len), sym) < 0)
         return NULL;
     IVec *lengths = &k->prefix_lengths[v[0] == '\x03'];
     for (Py_ssize_t i = 0; i < lengths->n; i++)

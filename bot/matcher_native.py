@@ -34,6 +34,13 @@ except ImportError:  # built without a C compiler: the Python matcher does the w
 
 #: Is the native kernel built?
 AVAILABLE = _percolate is not None
+#: The percolator this installation runs, for `paperbot status` and the log.
+INSTALLED = (
+    "native (C kernel)"
+    if AVAILABLE
+    else "pure Python, slower (the C kernel bot._percolate was not built: reinstall "
+    "paperbot where a C compiler is available)"
+)
 
 VALUE_CACHE_LIMIT = 10_000
 FIELD = {None: 0, "title": 1, "abstract": 2, "author": 3, "cat": 4, "source": 5}
@@ -77,15 +84,26 @@ class NativeMatcher:
 
     # -- symbols -------------------------------------------------------------------
 
+    def _new_sym(self, key: str, name: str) -> int:
+        sym = self._syms[key] = len(self._keys)
+        self._keys.append(key)
+        self._names.append(name)
+        return sym
+
     def _intern(self, key: str, name: str) -> int:
         """The sym of a query's key, new if need be."""
         sym = self._syms.get(key)
         if sym is None:
-            sym = self._syms[key] = len(self._keys)
-            self._keys.append(key)
-            self._names.append(name)
+            sym = self._new_sym(key, name)
             self._stale = True  # a cached paper word may have been UNKNOWN
         return sym
+
+    def _starts(self, namespace: str, value: str) -> tuple[int, ...]:
+        """The syms of the registered prefixes (text: TEXT_PREFIX, or cat: CAT_PREFIX)
+        that `value` starts with."""
+        lengths = self._text_lengths if namespace == TEXT_PREFIX else self._cat_lengths
+        found = (self._syms.get(namespace + value[:n]) for n in lengths if len(value) >= n)
+        return tuple(s for s in found if s is not None)
 
     def _term_sym(self, term: str) -> int:
         """The sym of a paper's (analyzed) term: UNKNOWN unless a query can see it.
@@ -95,13 +113,7 @@ class NativeMatcher:
         sym = self._syms.get(term)
         if sym is not None:
             return sym
-        for n in self._text_lengths:
-            if TEXT_PREFIX + term[:n] in self._syms and len(term) >= n:
-                sym = self._syms[term] = len(self._keys)
-                self._keys.append(term)
-                self._names.append(term)
-                return sym
-        return UNKNOWN
+        return self._new_sym(term, term) if self._starts(TEXT_PREFIX, term) else UNKNOWN
 
     def _value_sym(self, namespace: str, value: str) -> int:
         """The sym of a paper's cat or source value: UNKNOWN unless a query can see it."""
@@ -109,13 +121,8 @@ class NativeMatcher:
         sym = self._syms.get(key)
         if sym is not None:
             return sym
-        if namespace == CAT_VALUE and any(
-            CAT_PREFIX + value[:n] in self._syms for n in self._cat_lengths if len(value) >= n
-        ):
-            sym = self._syms[key] = len(self._keys)
-            self._keys.append(key)
-            self._names.append(value)
-            return sym
+        if namespace == CAT_VALUE and self._starts(CAT_PREFIX, value):
+            return self._new_sym(key, value)
         return UNKNOWN
 
     def _prefixes(self, sym: int) -> tuple[int, ...]:
@@ -123,13 +130,10 @@ class NativeMatcher:
         kernel's callback for non-ASCII keys; it does ASCII ones itself)."""
         key = self._keys[sym]
         if key[:1] == CAT_VALUE:
-            namespace, lengths, value = CAT_PREFIX, self._cat_lengths, key[1:]
-        elif key[:1] in (TEXT_PREFIX, CAT_PREFIX, SOURCE_VALUE):
+            return self._starts(CAT_PREFIX, key[1:])
+        if key[:1] in (TEXT_PREFIX, CAT_PREFIX, SOURCE_VALUE):
             return ()
-        else:
-            namespace, lengths, value = TEXT_PREFIX, self._text_lengths, key
-        found = (self._syms.get(namespace + value[:n]) for n in lengths if len(value) >= n)
-        return tuple(s for s in found if s is not None)
+        return self._starts(TEXT_PREFIX, key)
 
     # -- queries -------------------------------------------------------------------
 

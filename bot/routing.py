@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.matcher import SubscriptionIndex, TermStats
+from bot.matcher_native import INSTALLED
 from bot.models import Destination, OutboxEntry, Paper, Subscription, utcnow
 from bot.query import QueryError
 from bot.schedule import next_due
@@ -66,10 +67,7 @@ class Router:
             recent = await self.store.papers_after(max(0, count - STATS_SAMPLE), STATS_SAMPLE)
             self.index = SubscriptionIndex(TermStats.from_papers(recent))
             if self.index.engine == "python":
-                log.info(
-                    "percolator: pure-Python matcher (the C kernel bot._percolate was not "
-                    "built; reinstall where a C compiler is available for faster matching)"
-                )
+                log.info("percolator: %s", INSTALLED)
         return self.index
 
     async def sync(self) -> None:

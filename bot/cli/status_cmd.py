@@ -9,7 +9,7 @@ import click
 
 from bot.cli.context import cli_context, run_async
 from bot.commands.status import ago, status_lines
-from bot.matcher_native import AVAILABLE
+from bot.matcher_native import INSTALLED
 from bot.messages import plural
 from bot.models import utcnow
 from bot.pipeline import polled_every
@@ -20,12 +20,7 @@ LATE_AFTER = 3
 #: A post counts as stuck after this many failed attempts (about half an hour of backoff).
 STUCK_AFTER = 6
 #: Which percolator this installation runs (bot/matcher.py).
-MATCHER = (
-    "Matcher: native (C kernel)"
-    if AVAILABLE
-    else "Matcher: pure Python, slower (the C kernel was not built: reinstall paperbot "
-    "where a C compiler is available)"
-)
+MATCHER = f"Matcher: {INSTALLED}"
 
 
 @click.command()
